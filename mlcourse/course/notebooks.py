@@ -1,0 +1,215 @@
+"""The notebook pipeline: percent-format sources → executed notebooks, solutions → exercises.
+
+Sources of truth are ``lectures/NN_name.py`` and ``solutions/NN_name.py`` (jupytext percent format).
+``build`` executes each on a fresh kernel into its paired ``.ipynb``, and generates
+``exercises/NN_name.{py,ipynb}`` from the solution:
+
+* code between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` becomes a stub that raises
+  ``NotImplementedError`` (nbgrader's convention);
+* code between ``### BEGIN HIDDEN CHECKS`` and ``### END HIDDEN CHECKS`` is removed;
+* cells tagged ``solution-only`` (worked answers, discussion) are removed.
+
+``problems`` lists everything stale: a pair whose cells differ, a code cell never executed, an exercise
+that differs from a fresh generation. An exercise a student has edited (its cells no longer match the
+fingerprint recorded when it was generated) is never overwritten unless forced.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+import re
+from pathlib import Path
+
+import jupytext
+import nbformat
+from nbclient import NotebookClient
+
+KINDS = ("lectures", "solutions", "exercises")
+KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+# What every execution sees, so that two runs (and the CI run) print the same thing.
+DETERMINISTIC_ENV = {"PYTHONHASHSEED": "0", "MLCOURSE_THREADS": "1", "OMP_NUM_THREADS": "1",
+                     "MKL_NUM_THREADS": "1", "TQDM_DISABLE": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+SOLUTION_RE = re.compile(r"^([ \t]*)### BEGIN SOLUTION[^\n]*\n.*?^[ \t]*### END SOLUTION[^\n]*(?:\n|$)",
+                         re.M | re.S)
+HIDDEN_RE = re.compile(r"^[ \t]*### BEGIN HIDDEN CHECKS[^\n]*\n.*?^[ \t]*### END HIDDEN CHECKS[^\n]*(?:\n|$)",
+                       re.M | re.S)
+MARKER_RE = re.compile(r"### (BEGIN|END) (SOLUTION|HIDDEN CHECKS)")
+EXERCISE_INTRO = (
+    "> **Exercise notebook** — generated from `solutions/{name}.py`; your copy to edit.\n"
+    "> Replace each `raise NotImplementedError()` with your answer and run the check cell below it.\n"
+    "> Grade the whole notebook from a terminal with `mlcourse grade exercises/{name}.ipynb`."
+)
+
+
+def repo_root(start: Path | None = None) -> Path:
+    """The course checkout: the first parent of ``start`` (default: cwd) holding lectures/ and solutions/."""
+    here = (start or Path.cwd()).resolve()
+    for d in (here, *here.parents):
+        if (d / "lectures").is_dir() and (d / "solutions").is_dir():
+            return d
+    raise FileNotFoundError(f"no course checkout (a folder with lectures/ and solutions/) above {here}")
+
+
+def topics(root: Path, only: list[str] | None = None) -> list[str]:
+    """Names ``NN_name`` of every lecture or solution source, filtered by number or name prefix."""
+    names = sorted({p.stem for kind in ("lectures", "solutions") for p in (root / kind).glob("[0-9][0-9]_*.py")})
+    if only:
+        names = [n for n in names if any(n.startswith(o) for o in only)]
+    return names
+
+
+def read(path: Path) -> nbformat.NotebookNode:
+    """A notebook from a percent ``.py`` or an ``.ipynb``."""
+    return jupytext.read(path, fmt="py:percent") if path.suffix == ".py" else nbformat.read(path, as_version=4)
+
+
+def cell_key(cell: dict) -> tuple:
+    """What must agree between the two files of a pair: type, source, tags and slide type."""
+    meta = cell.get("metadata", {})
+    return (cell["cell_type"], cell["source"].strip(), tuple(meta.get("tags", ())),
+            meta.get("slideshow", {}).get("slide_type"))
+
+
+def fingerprint(nb: nbformat.NotebookNode) -> str:
+    """A digest of a notebook's cells (not outputs): detects hand edits of a generated exercise."""
+    blob = json.dumps([cell_key(c) for c in nb.cells], ensure_ascii=False)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _strip_solutions(source: str, where: str) -> str:
+    out = SOLUTION_RE.sub(lambda m: f"{m[1]}# YOUR CODE HERE\n{m[1]}raise NotImplementedError()\n", source)
+    out = HIDDEN_RE.sub("", out)
+    if MARKER_RE.search(out):
+        raise ValueError(f"{where}: unbalanced '### BEGIN/END SOLUTION' or 'HIDDEN CHECKS' markers")
+    return out
+
+
+def make_exercise(solution: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
+    """The exercise notebook of a solution: answers stubbed, hidden checks and solution-only cells gone."""
+    cells = [nbformat.v4.new_markdown_cell(EXERCISE_INTRO.format(name=name))]
+    for i, cell in enumerate(solution.cells):
+        if "solution-only" in cell.get("metadata", {}).get("tags", ()):
+            continue
+        new = copy.deepcopy(cell)
+        if new["cell_type"] == "code":
+            new["source"] = _strip_solutions(new["source"], f"solutions/{name}.py cell {i}")
+            new["outputs"], new["execution_count"] = [], None
+            try:
+                compile("\n".join(l for l in new["source"].splitlines() if not l.lstrip().startswith(("%", "!"))),
+                        f"exercise cell {i}", "exec")
+            except SyntaxError as exc:
+                raise ValueError(f"solutions/{name}.py cell {i}: the generated stub is not valid Python "
+                                 f"({exc.msg}); keep a visible statement outside the markers") from exc
+        new.pop("id", None)
+        cells.append(new)
+    nb = nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": KERNELSPEC,
+                                                         "language_info": {"name": "python"}})
+    nb.metadata["mlcourse"] = {"generated_from": f"solutions/{name}.py", "fingerprint": fingerprint(nb)}
+    return nb
+
+
+def execute(nb: nbformat.NotebookNode, cwd: Path, *, timeout: int = 300,
+            allow_errors: bool = False) -> nbformat.NotebookNode:
+    """Run every cell on a fresh python3 kernel in ``cwd`` with the deterministic environment."""
+    os.environ.update(DETERMINISTIC_ENV)
+    nb = copy.deepcopy(nb)
+    nb.metadata["kernelspec"] = KERNELSPEC
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=allow_errors,
+                            interrupt_on_timeout=True, record_timing=False, store_widget_state=False,
+                            resources={"metadata": {"path": str(cwd)}})
+    client.execute()
+    return nb
+
+
+def _write_ipynb(nb: nbformat.NotebookNode, path: Path) -> None:
+    for cell in nb.cells:
+        cell.pop("id", None)
+    nb.nbformat, nb.nbformat_minor = 4, 4  # v4.4 has no cell ids: stable diffs
+    nbformat.write(nb, path)
+
+
+def exercise_edited(root: Path, name: str) -> str | None:
+    """Why ``exercises/name`` looks hand-edited (so must not be overwritten), or None."""
+    ipynb, py = root / "exercises" / f"{name}.ipynb", root / "exercises" / f"{name}.py"
+    if not ipynb.exists():
+        return None
+    nb = read(ipynb)
+    recorded = nb.metadata.get("mlcourse", {}).get("fingerprint")
+    if recorded != fingerprint(nb):
+        return f"{ipynb.relative_to(root)} was edited after it was generated"
+    if py.exists() and fingerprint(read(py)) != recorded:
+        return f"{py.relative_to(root)} was edited after it was generated"
+    return None
+
+
+def build(root: Path, name: str, *, force: bool = False, execute_notebooks: bool = True,
+          log=print) -> None:
+    """Execute lecture and solution ``name`` into their .ipynb and regenerate its exercise."""
+    for kind in ("lectures", "solutions"):
+        src = root / kind / f"{name}.py"
+        if not src.exists():
+            continue
+        nb = read(src)
+        nb.metadata["kernelspec"] = KERNELSPEC
+        if execute_notebooks:
+            log(f"executing {src.relative_to(root)}")
+            nb = execute(nb, src.parent)
+        _write_ipynb(nb, src.with_suffix(".ipynb"))
+    sol = root / "solutions" / f"{name}.py"
+    if sol.exists():
+        why = exercise_edited(root, name)
+        if why and not force:
+            raise PermissionError(f"refusing to overwrite: {why}. Save your work elsewhere, or "
+                                  f"regenerate anyway with `mlcourse build {name} --force`")
+        ex = make_exercise(read(sol), name)
+        (root / "exercises").mkdir(exist_ok=True)
+        jupytext.write(ex, root / "exercises" / f"{name}.py", fmt="py:percent")
+        _write_ipynb(ex, root / "exercises" / f"{name}.ipynb")
+        log(f"generated exercises/{name}.py and .ipynb")
+
+
+def _first_difference(a: nbformat.NotebookNode, b: nbformat.NotebookNode) -> str | None:
+    ka, kb = [cell_key(c) for c in a.cells], [cell_key(c) for c in b.cells]
+    for i, (x, y) in enumerate(zip(ka, kb)):
+        if x != y:
+            snippet = (x[1].splitlines() or [""])[0][:60]
+            return f"cell {i} differs (starts {snippet!r})"
+    if len(ka) != len(kb):
+        return f"{len(ka)} vs {len(kb)} cells"
+    return None
+
+
+def problems(root: Path, name: str) -> list[str]:
+    """Everything stale about topic ``name``, each with the command that fixes it."""
+    fix = f"regenerate with `mlcourse build {name[:2]}`"
+    found = []
+    for kind in ("lectures", "solutions"):
+        src, nbp = root / kind / f"{name}.py", root / kind / f"{name}.ipynb"
+        if not src.exists():
+            continue
+        if not nbp.exists():
+            found.append(f"{nbp.relative_to(root)} is missing: {fix}")
+            continue
+        nb = read(nbp)
+        diff = _first_difference(read(src), nb)
+        if diff:
+            found.append(f"{src.relative_to(root)} and {nbp.name} are out of sync ({diff}): {fix}")
+        unexecuted = [i for i, c in enumerate(nb.cells)
+                      if c.cell_type == "code" and c.source.strip() and c.execution_count is None]
+        if unexecuted:
+            found.append(f"{nbp.relative_to(root)} has code cells never executed ({unexecuted[:5]}): {fix}")
+    sol = root / "solutions" / f"{name}.py"
+    if sol.exists():
+        fresh = make_exercise(read(sol), name)
+        for suffix in (".py", ".ipynb"):
+            ex = root / "exercises" / f"{name}{suffix}"
+            if not ex.exists():
+                found.append(f"{ex.relative_to(root)} is missing: {fix}")
+                continue
+            diff = _first_difference(fresh, read(ex))
+            if diff:
+                found.append(f"{ex.relative_to(root)} is stale against solutions/{name}.py ({diff}): {fix}")
+    return found
