@@ -25,6 +25,7 @@ from pathlib import Path
 
 import jupytext
 import nbformat
+from jupytext.config import load_jupytext_config
 from nbclient import NotebookClient
 
 KINDS = ("lectures", "solutions", "exercises")
@@ -66,6 +67,14 @@ def read(path: Path) -> nbformat.NotebookNode:
     return jupytext.read(path, fmt="py:percent") if path.suffix == ".py" else nbformat.read(path, as_version=4)
 
 
+def py_text(nb: nbformat.NotebookNode, root: Path) -> str:
+    """The percent-format text jupytext (and so JupyterLab) derives from ``nb`` with the repo's config.
+
+    JupyterLab refuses to open a pair whose .ipynb is newer than its .py unless the .py is exactly
+    this text, and a fresh clone has arbitrary file times: so every .py is kept in this form."""
+    return jupytext.writes(nb, fmt="py:percent", config=load_jupytext_config(str(root)))
+
+
 def cell_key(cell: dict) -> tuple:
     """What must agree between the two files of a pair: type, source, tags and slide type."""
     meta = cell.get("metadata", {})
@@ -87,6 +96,14 @@ def _strip_solutions(source: str, where: str) -> str:
     return out
 
 
+def _stable_ids(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Cell ids from positions, not random: rebuilding an unchanged notebook changes no byte."""
+    nb.nbformat, nb.nbformat_minor = 4, 5
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i:03d}"
+    return nb
+
+
 def make_exercise(solution: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
     """The exercise notebook of a solution: answers stubbed, hidden checks and solution-only cells gone."""
     cells = [nbformat.v4.new_markdown_cell(EXERCISE_INTRO.format(name=name))]
@@ -103,10 +120,9 @@ def make_exercise(solution: nbformat.NotebookNode, name: str) -> nbformat.Notebo
             except SyntaxError as exc:
                 raise ValueError(f"solutions/{name}.py cell {i}: the generated stub is not valid Python "
                                  f"({exc.msg}); keep a visible statement outside the markers") from exc
-        new.pop("id", None)
         cells.append(new)
-    nb = nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": KERNELSPEC,
-                                                         "language_info": {"name": "python"}})
+    nb = _stable_ids(nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": KERNELSPEC,
+                                                                     "language_info": {"name": "python"}}))
     nb.metadata["mlcourse"] = {"generated_from": f"solutions/{name}.py", "fingerprint": fingerprint(nb)}
     return nb
 
@@ -125,10 +141,7 @@ def execute(nb: nbformat.NotebookNode, cwd: Path, *, timeout: int = 300,
 
 
 def _write_ipynb(nb: nbformat.NotebookNode, path: Path) -> None:
-    for cell in nb.cells:
-        cell.pop("id", None)
-    nb.nbformat, nb.nbformat_minor = 4, 4  # v4.4 has no cell ids: stable diffs
-    nbformat.write(nb, path)
+    nbformat.write(_stable_ids(nb), path)
 
 
 def exercise_edited(root: Path, name: str) -> str | None:
@@ -158,6 +171,7 @@ def build(root: Path, name: str, *, force: bool = False, execute_notebooks: bool
             log(f"executing {src.relative_to(root)}")
             nb = execute(nb, src.parent)
         _write_ipynb(nb, src.with_suffix(".ipynb"))
+        src.write_text(py_text(read(src.with_suffix(".ipynb")), root))  # jupytext's normal form
     sol = root / "solutions" / f"{name}.py"
     if sol.exists():
         why = exercise_edited(root, name)
@@ -166,8 +180,8 @@ def build(root: Path, name: str, *, force: bool = False, execute_notebooks: bool
                                   f"regenerate anyway with `mlcourse build {name} --force`")
         ex = make_exercise(read(sol), name)
         (root / "exercises").mkdir(exist_ok=True)
-        jupytext.write(ex, root / "exercises" / f"{name}.py", fmt="py:percent")
         _write_ipynb(ex, root / "exercises" / f"{name}.ipynb")
+        (root / "exercises" / f"{name}.py").write_text(py_text(read(root / "exercises" / f"{name}.ipynb"), root))
         log(f"generated exercises/{name}.py and .ipynb")
 
 
@@ -197,6 +211,9 @@ def problems(root: Path, name: str) -> list[str]:
         diff = _first_difference(read(src), nb)
         if diff:
             found.append(f"{src.relative_to(root)} and {nbp.name} are out of sync ({diff}): {fix}")
+        elif src.read_text() != py_text(nb, root):
+            found.append(f"{src.relative_to(root)} is not in jupytext's normal form of {nbp.name} "
+                         f"(JupyterLab would refuse the pair): {fix}")
         unexecuted = [i for i, c in enumerate(nb.cells)
                       if c.cell_type == "code" and c.source.strip() and c.execution_count is None]
         if unexecuted:

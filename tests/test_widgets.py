@@ -1,0 +1,111 @@
+"""mlcourse.widgets.live: the default call is the static render; errors and NaN become one line."""
+
+from __future__ import annotations
+
+import time
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import plotly.graph_objects as go  # noqa: E402
+import pytest  # noqa: E402
+
+from mlcourse.widgets import PLOTLY_MIMETYPE, live, nonfinite  # noqa: E402
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def power_curve(p: float = 1.0, blow_up: bool = False):
+    x = np.linspace(0.0, 1.0, 20)
+    fig, ax = plt.subplots()
+    ax.plot(x, np.full_like(x, np.nan) if blow_up else x ** p)
+    ax.set(title="power", xlabel="x", ylabel="y")
+    return fig
+
+
+def shown(view) -> dict:
+    (out,) = view.out.outputs
+    return out["data"]
+
+
+def test_default_render_is_a_png_next_to_the_widget() -> None:
+    view = live(power_curve, p=(0.5, 3.0, 0.5))
+    bundle = view._repr_mimebundle_()
+    assert WIDGET_VIEW in bundle and "image/png" in bundle
+    assert bundle["text/plain"] == "live power_curve(p=1)"
+    assert bundle["image/png"] == shown(view)["image/png"]
+    assert view.controls["p"].continuous_update is False
+
+
+def test_moving_a_control_redraws() -> None:
+    view = live(power_curve, p=(0.5, 3.0, 0.5))
+    before = shown(view)["image/png"]
+    view.controls["p"].value = 3.0
+    assert shown(view)["image/png"] != before
+
+
+def test_non_finite_data_is_reported_in_words() -> None:
+    view = live(power_curve, blow_up=False)
+    view.controls["blow_up"].value = True
+    assert set(shown(view)) == {"text/plain"}
+    assert shown(view)["text/plain"].startswith("diverged: the result has NaN or infinite values at blow_up=True")
+
+
+def test_exceptions_are_one_line() -> None:
+    def fails(lr: float = 0.1):
+        if lr > 0.5:
+            raise FloatingPointError(f"loss overflowed at lr={lr}")
+        raise ValueError("x must have shape [N, 1]\nmore detail")
+
+    view = live(fails, lr=(0.0, 1.0, 0.1))
+    assert view.static["text/plain"] == "could not draw with lr=0.1: ValueError: x must have shape [N, 1]"
+    assert "could not draw" in view._repr_mimebundle_()["text/plain"]
+    view.controls["lr"].value = 0.9
+    assert shown(view)["text/plain"] == "diverged: loss overflowed at lr=0.9"
+
+
+def test_every_control_needs_a_default() -> None:
+    def no_default(p):
+        return power_curve(p)
+
+    with pytest.raises(ValueError, match="needs a default for every control.*missing p"):
+        live(no_default, p=(0.0, 1.0, 0.1))
+
+
+def test_background_mode_runs_in_a_thread_with_progress_and_drops_stale_results() -> None:
+    calls = []
+
+    def slow(p: float = 1.0, progress=None):
+        calls.append(progress)
+        if progress is not None:
+            for _ in progress(range(3)):
+                pass
+        time.sleep(0.2 if p == 2.0 else 0.0)
+        return power_curve(p)
+
+    view = live(slow, background=True, p=(0.5, 3.0, 0.5))
+    assert calls == [None]  # the static render runs inline, without a bar
+    first = shown(view)["image/png"]
+    view.controls["p"].value = 2.0  # slow, superseded by the next request
+    view.controls["p"].value = 3.0
+    deadline = time.time() + 10
+    while len(calls) < 3 or shown(view)["image/png"] == first:
+        assert time.time() < deadline, "background render never arrived"
+        time.sleep(0.05)
+    time.sleep(0.4)  # let the slow, stale p=2 render finish: it must not replace p=3
+    assert callable(calls[1]) and view._generation == 2
+    final = shown(view)["image/png"]
+    reference = live(slow, p=(0.5, 3.0, 0.5))
+    reference.controls["p"].value = 3.0
+    assert final == shown(reference)["image/png"]
+
+
+def test_plotly_figures_render_as_json() -> None:
+    def scatter(n: int = 3):
+        return go.Figure(go.Scatter(x=list(range(n)), y=[float(i) for i in range(n)]))
+
+    view = live(scatter, n=(1, 10, 1))
+    assert PLOTLY_MIMETYPE in view.static and view.static[PLOTLY_MIMETYPE]["data"][0]["x"] == [0, 1, 2]
+    assert nonfinite(go.Figure(go.Scatter(x=[0, 1], y=[0.0, float("nan")])))
