@@ -82,7 +82,7 @@ live(gd_on_a_quadratic, eta=(0.01, 1.0, 0.01), h=(0.5, 8.0, 0.5), steps=(5, 100,
 # notebook viewer shows. When a kernel runs, the sliders redraw it (on release). Any input the function
 # cannot handle shows a one-line message instead of a plot:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 print(live(gd_on_a_quadratic, eta=(0.01, 1.0, 0.01)).static["text/plain"])
 print(live(gd_on_a_quadratic, eta=(0.7, 1.0, 0.01)).static["text/plain"])
 

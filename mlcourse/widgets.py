@@ -125,6 +125,8 @@ class Live:
         self.ui = widgets.VBox([widgets.HBox(list(self.controls.values()),
                                              layout=widgets.Layout(flex_flow="row wrap")),
                                 self.bar_box, self.out])
+        self.ui.add_class("mlcourse-live")  # lets a browser test find each live view and name it
+        self.ui.add_class(f"mlcourse-live--{f.__name__}")
         self._generation = 0
         self._lock = threading.Lock()
         self.static = render(f, self.params)

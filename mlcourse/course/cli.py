@@ -70,6 +70,22 @@ def cmd_grade(args: argparse.Namespace, _extra: list[str]) -> int:
     return 0
 
 
+def cmd_slides(args: argparse.Namespace, _extra: list[str]) -> int:
+    from mlcourse.course.notebooks import repo_root, topics
+    from mlcourse.course.slides import export_all
+
+    root = repo_root()
+    out = Path(args.out) if args.out else root / "build" / "slides"
+    try:
+        decks = export_all(root, topics(root, args.topics), out)
+    except RuntimeError as exc:
+        print(f"mlcourse slides: {exc}", file=sys.stderr)
+        return 1
+    for deck in decks:
+        print(f"wrote {deck}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mlcourse", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -96,6 +112,11 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--timeout", type=int, default=120, help="seconds per cell (default 120)")
     g.add_argument("--key", help="solution source whose check cells (hidden checks too) replace the notebook's")
     g.set_defaults(func=cmd_grade)
+
+    sl = sub.add_parser("slides", help="export lectures to offline reveal.js decks in build/slides/")
+    sl.add_argument("topics", nargs="*", help="numbers or names (default: every lecture)")
+    sl.add_argument("--out", help="output folder (default: build/slides)")
+    sl.set_defaults(func=cmd_slides)
 
     args, extra = parser.parse_known_args(argv)
     if extra and args.command != "lab":

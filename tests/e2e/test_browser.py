@@ -1,0 +1,132 @@
+"""The course as people open it: lectures in JupyterLab with live widgets, exported decks, RISE.
+
+Each lecture: open it, run all cells, no error output, then move a slider of each live widget and
+see the plot change within 2 s. Failure screenshots go to test-results/ (pytest-playwright)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import nbformat
+import pytest
+from PIL import Image
+from playwright.sync_api import Page
+
+from mlcourse.course import notebooks as nbs
+from mlcourse.course.slides import export_all
+
+ROOT = Path(__file__).resolve().parents[2]
+LECTURES = [p.stem for p in sorted((ROOT / "lectures").glob("[0-9][0-9]_*.ipynb"))]
+REDRAW_S = 2.0
+
+READY_JS = """() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+  const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
+  return !!(k && k.status === 'idle' && w.content && w.content.widgets.length); }"""
+RAN_ALL_JS = """() => { const w = window.jupyterapp.shell.currentWidget;
+  const code = w.content.widgets.filter(c => c.model.type === 'code' && c.model.sharedModel.getSource().trim());
+  return w.sessionContext.session.kernel.status === 'idle' && code.every(c => c.model.executionCount !== null); }"""
+ERRORS_JS = """() => { const errs = [];
+  window.jupyterapp.shell.currentWidget.content.widgets.forEach((c, i) => {
+    if (c.model.type !== 'code') return;
+    c.model.outputs.toJSON().forEach(o => { if (o.output_type === 'error') errs.push(`cell ${i}: ${o.ename}: ${o.evalue}`); });
+  }); return errs; }"""
+PLOT_JS = """(el) => { // a fingerprint of what a live view draws: PNG bytes, plotly paths, or its text
+  const hash = s => { let h = 0; for (let i = 0; i < s.length; i++) h = (h * 31 + s.charCodeAt(i)) | 0; return h; };
+  const img = el.querySelector('.jp-OutputArea img');
+  if (img) return {kind: 'img', id: hash(img.src), text: ''};
+  const paths = Array.from(el.querySelectorAll('.js-plotly-plot path')).map(p => p.getAttribute('d') || '');
+  if (paths.length) return {kind: 'plotly', id: hash(paths.join('|')), text: ''};
+  return {kind: 'text', id: hash(el.innerText), text: el.innerText.slice(0, 300)}; }"""
+
+
+def open_notebook(page: Page, base: str, path: str) -> None:
+    page.goto(f"{base}/lab/tree/{path}")
+    page.wait_for_function(READY_JS, timeout=120_000)
+
+
+def run_all(page: Page, base: str, path: str) -> None:
+    open_notebook(page, base, path)
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    page.wait_for_function(RAN_ALL_JS, timeout=180_000)
+
+
+def assert_widgets_respond(page: Page, name: str) -> None:
+    """Move the first slider of every live view; each must redraw its plot within REDRAW_S."""
+    views = page.locator(".mlcourse-live")
+    assert views.count() >= 1, f"lecture {name}: no live widget (mlcourse.widgets.live) found"
+    for i in range(views.count()):
+        view = views.nth(i)
+        widget = next((c.removeprefix("mlcourse-live--") for c in view.get_attribute("class").split()
+                       if c.startswith("mlcourse-live--")), f"#{i}")
+        handle = view.locator(".noUi-handle").first
+        if handle.count() == 0:
+            continue  # a view without sliders (dropdowns only)
+        view.scroll_into_view_if_needed()
+        before = view.evaluate(PLOT_JS)
+        at_max = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
+        handle.focus()
+        page.keyboard.press("ArrowLeft" if at_max else "ArrowRight")
+        try:
+            page.wait_for_function(f"(el) => {{ const p = ({PLOT_JS})(el); return p.kind !== 'text' && p.id !== {before['id']}; }}",
+                                   arg=view.element_handle(), timeout=REDRAW_S * 1000)
+        except Exception:
+            now = view.evaluate(PLOT_JS)
+            pytest.fail(f"lecture {name}: widget {widget}: moving its first slider did not redraw the plot "
+                        f"within {REDRAW_S:.0f} s; the widget shows: {now['text'] or now['kind']!r}")
+
+
+@pytest.mark.parametrize("name", LECTURES)
+def test_lecture_runs_and_its_widgets_respond(page: Page, lab, name: str) -> None:
+    base, _ = lab
+    run_all(page, base, f"lectures/{name}.ipynb")
+    errors = page.evaluate(ERRORS_JS)
+    assert not errors, f"lecture {name}: error output after running all cells: {errors}"
+    assert_widgets_respond(page, name)
+
+
+BROKEN = """import matplotlib.pyplot as plt
+from mlcourse.widgets import live
+
+def broken_plot(a: float = 1.0):
+    if a != 1.0:
+        raise RuntimeError("callback broken on purpose")
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, a])
+    return fig
+
+live(broken_plot, a=(0.0, 2.0, 0.5))"""
+
+
+def test_a_broken_widget_callback_fails_naming_lecture_and_widget(page: Page, lab) -> None:
+    base, served = lab
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(BROKEN)],
+                                            metadata={"kernelspec": nbs.KERNELSPEC}),
+                   served / "lectures" / "99_broken.ipynb")
+    run_all(page, base, "lectures/99_broken.ipynb")
+    with pytest.raises(pytest.fail.Exception, match="lecture 99_broken: widget broken_plot: .*callback broken on purpose"):
+        assert_widgets_respond(page, "99_broken")
+
+
+def test_exported_deck_renders_and_advances(page: Page, lab) -> None:
+    base, served = lab
+    name = "00_start_here"
+    (deck,) = export_all(ROOT, [name], served / "slides")
+    expected = sum(c.metadata.get("slideshow", {}).get("slide_type") == "slide"
+                   for c in nbs.read(ROOT / "lectures" / f"{name}.ipynb").cells)
+    page.goto(f"{base}/files/slides/{deck.name}")
+    page.wait_for_selector(".reveal.ready", timeout=60_000)
+    assert page.locator(".reveal .slides > section").count() == expected
+    first = page.evaluate("location.hash")
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function(f"() => location.hash !== {first!r}", timeout=5_000)
+    shot = Image.open(io.BytesIO(page.screenshot())).convert("RGB")
+    assert len(shot.getcolors(maxcolors=1 << 20) or []) > 1, "the deck screenshot is blank"
+
+
+def test_rise_slideshow_renders(page: Page, lab) -> None:
+    base, _ = lab
+    page.goto(f"{base}/rise/lectures/00_start_here.ipynb")
+    page.wait_for_selector(".reveal .slides section", timeout=120_000)
+    page.wait_for_function("() => document.querySelector('.reveal .slides section.present') !== null", timeout=60_000)
+    assert "Start here" in page.locator(".reveal .slides section.present").first.inner_text()
