@@ -37,8 +37,10 @@ def figure_bundle(fig: Figure) -> dict[str, Any]:
     import matplotlib.pyplot as plt
 
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", bbox_inches="tight")
-    plt.close(fig)
+    try:
+        fig.savefig(buf, format="png", bbox_inches="tight")
+    finally:
+        plt.close(fig)
     return {"image/png": base64.b64encode(buf.getvalue()).decode("ascii"),
             "text/plain": "matplotlib figure"}
 
@@ -76,18 +78,20 @@ def _message_bundle(text: str) -> dict[str, Any]:
 
 
 def render(f: Callable[..., Figure], params: dict[str, Any]) -> dict[str, Any]:
-    """Call ``f(**params)`` and return display data: the figure, or one line saying what failed."""
+    """Call ``f(**params)`` and return display data: the figure, or one line saying what failed.
+
+    Drawing is inside the guard too: a figure can fail only when rendered (bad mathtext in a label)."""
     try:
         fig = f(**params)
+        if nonfinite(fig):
+            figure_bundle(fig)  # closes it
+            return _message_bundle(f"diverged: the result has NaN or infinite values at {_fmt(params)}")
+        return figure_bundle(fig)
     except (FloatingPointError, OverflowError) as exc:
         return _message_bundle(f"diverged: {exc}")
     except Exception as exc:  # noqa: BLE001 — a widget must never show a traceback wall
         first = (str(exc).splitlines() or [""])[0]
         return _message_bundle(f"could not draw with {_fmt(params)}: {type(exc).__name__}: {first}")
-    if nonfinite(fig):
-        figure_bundle(fig)  # closes it
-        return _message_bundle(f"diverged: the result has NaN or infinite values at {_fmt(params)}")
-    return figure_bundle(fig)
 
 
 def _fmt(params: dict[str, Any]) -> str:

@@ -109,3 +109,13 @@ def test_plotly_figures_render_as_json() -> None:
     view = live(scatter, n=(1, 10, 1))
     assert PLOTLY_MIMETYPE in view.static and view.static[PLOTLY_MIMETYPE]["data"][0]["x"] == [0, 1, 2]
     assert nonfinite(go.Figure(go.Scatter(x=[0, 1], y=[0.0, float("nan")])))
+
+
+def test_an_error_while_rendering_is_one_line_too() -> None:
+    def bad_label(p: float = 1.0):
+        fig = power_curve(p)
+        fig.axes[0].set_xlabel(r"$\frac12 \le$ x")  # mathtext fails only inside savefig
+        return fig
+
+    text = live(bad_label, p=(0.5, 3.0, 0.5)).static["text/plain"]
+    assert text.startswith("could not draw with p=1: ValueError") and "\n" not in text
