@@ -1,0 +1,208 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 03 · Attention as the dual form of gradient descent — exercises
+# Five questions: write linear attention, record a layer's training as a key–value memory and check the
+# duality, derive the best one-step learning rate for Gaussian inputs, build the attention weights
+# that perform one gradient step, and explain what momentum does to the dual form.
+# Row-vector convention as in the lecture: a linear layer maps `x` to `x @ W.T`, `W` is `[d_out, d_in]`.
+
+# %%
+import torch
+
+import mlcourse
+from mlcourse import duality as du
+from mlcourse.grading import check, digest
+
+device = mlcourse.setup()
+F64 = torch.float64
+g = torch.Generator().manual_seed(0)
+
+# %% [markdown]
+# ### Q1 · Unnormalised linear attention
+# Write `attention(keys, values, queries)`: keys `[T, d_in]`, values `[T, d_out]`, queries
+# `[..., d_in]` → `[..., d_out]`, returning $\sum_t \mathbf v_t\,(\mathbf k_t^\top \mathbf q)$ for every query.
+# No softmax, no scaling; any leading batch dimensions of `queries` must be kept.
+
+# %%
+def attention(keys: torch.Tensor, values: torch.Tensor, queries: torch.Tensor) -> torch.Tensor:
+    ### BEGIN SOLUTION
+    return (queries @ keys.T) @ values
+    ### END SOLUTION
+
+
+# %% tags=["check"]
+with check("Q1 linear attention", hint="The weights are dot products of each query with every key; "
+           "then weight the values. A matrix product does both for all queries at once."):
+    K, V, Q = torch.randn(6, 3, generator=g), torch.randn(6, 2, generator=g), torch.randn(5, 3, generator=g)
+    assert torch.allclose(attention(K, V, Q), du.linear_attention(K, V, Q), atol=1e-5)
+    ### BEGIN HIDDEN CHECKS
+    Q3 = torch.randn(4, 5, 3, generator=g)
+    assert attention(K, V, Q3).shape == (4, 5, 2)
+    assert torch.allclose(attention(K, V, Q3), du.linear_attention(K, V, Q3), atol=1e-5)
+    assert torch.allclose(attention(K, V, Q[0]), du.linear_attention(K, V, Q[0]), atol=1e-5)
+    ### END HIDDEN CHECKS
+
+# %% [markdown]
+# ### Q2 · Record the training of a layer as a memory
+# Write `sgd_with_memory(W0, X, Y, lr)`: one pass of plain SGD, one example at a time in order, on
+# $L_t = \tfrac12 \lVert \mathbf W \mathbf x_t - \mathbf y_t \rVert^2$, starting from `W0`. Return the final
+# weights and the memory: `keys` (the inputs, `[T, d_in]`) and `values` (the error signals
+# $\mathbf e_t = -\eta\,\partial L_t / \partial \mathbf y$ at the moment of the step, `[T, d_out]`).
+# The check then verifies the corollary: `x @ W.T` equals `du.dual_forward(W0, keys, values, x)`.
+
+# %%
+def sgd_with_memory(W0: torch.Tensor, X: torch.Tensor, Y: torch.Tensor, lr: float):
+    ### BEGIN SOLUTION
+    W, keys, values = W0.clone(), [], []
+    for x, y in zip(X, Y):
+        e = -lr * (W @ x - y)
+        W = W + torch.outer(e, x)
+        keys.append(x)
+        values.append(e)
+    return W, torch.stack(keys), torch.stack(values)
+    ### END SOLUTION
+
+
+# %% tags=["check"]
+with check("Q2 SGD with a key-value memory", hint="Differentiate L_t with respect to the layer's output "
+           "for the error signal; the weight update is its outer product with the input."):
+    W0 = torch.randn(2, 3, generator=g, dtype=F64)
+    X, Y = torch.randn(50, 3, generator=g, dtype=F64), torch.randn(50, 2, generator=g, dtype=F64)
+    W, keys, values = sgd_with_memory(W0, X, Y, 0.1)
+    W_ref, keys_ref, values_ref = du.train_linear_layer(W0, X, Y, lr=0.1)
+    assert torch.allclose(W, W_ref, atol=1e-10)
+    x = torch.randn(20, 3, generator=g, dtype=F64)
+    assert torch.allclose(du.dual_forward(W0, keys, values, x), x @ W.T, atol=1e-10)
+    ### BEGIN HIDDEN CHECKS
+    assert torch.allclose(keys, keys_ref) and torch.allclose(values, values_ref, atol=1e-12)
+    ### END HIDDEN CHECKS
+
+# %% [markdown]
+# ### Q3 · The best single step for Gaussian inputs
+# In the lecture's toy ($y = \mathbf w^\top\mathbf x$, $\mathbf w \sim \mathcal N(0, I_d)$, $N$ context
+# points), one GD step from $\mathbf w = 0$ with rate $\eta$ has expected loss
+# $R(\eta) = \tfrac12\sigma^2\,(d - 2\eta\,\mathbb E\operatorname{tr}\mathbf S + \eta^2\,\mathbb E\operatorname{tr}\mathbf S^2)$ where
+# $\mathbb E\operatorname{tr}\mathbf S = d\sigma^2$ and
+# $\mathbb E\operatorname{tr}\mathbf S^2 = d(d-1)\sigma^4/N + d\,(\sigma^4 + (m_4 - \sigma^4)/N)$.
+#
+# Now let the inputs be Gaussian, $\mathbf x \sim \mathcal N(0, \sigma^2 I_d)$. Work out $\eta^*$ on paper
+# (it simplifies to a short fraction of $d$, $N$ and $\sigma$) and write `eta_star_gaussian(dim, n_context, sigma)`.
+
+# %%
+def eta_star_gaussian(dim: int, n_context: int, sigma: float) -> float:
+    ### BEGIN SOLUTION
+    return n_context / (sigma ** 2 * (n_context + dim + 1))
+    ### END SOLUTION
+
+
+# %% tags=["check"]
+def _monte_carlo_risks(etas, dim, n_context, sigma, n_tasks=40_000, seed=1):
+    """½ E (ŷ − y)² of one GD step with Gaussian inputs, by sampling (no closed form), for each eta."""
+    gen = torch.Generator().manual_seed(seed)
+    X = sigma * torch.randn(n_tasks, n_context + 1, dim, generator=gen, dtype=F64)
+    w = torch.randn(n_tasks, dim, generator=gen, dtype=F64)
+    y = torch.einsum("bnd,bd->bn", X, w)
+    unit = du.gd_step_prediction(X[:, :-1], y[:, :-1], X[:, -1], 1.0)  # ŷ is linear in eta
+    return [0.5 * ((eta * unit - y[:, -1]) ** 2).mean().item() for eta in etas]
+
+
+with check("Q3 best step for Gaussian inputs", hint="For a Gaussian, E x^4 = 3 sigma^4; put the two "
+           "moments into the trace formulas and minimise the quadratic in eta."):
+    eta = eta_star_gaussian(10, 10, 1.0)
+    # the sampled loss is lowest at your eta: 10 % shorter or longer steps are both worse
+    at_eta, shorter, longer = _monte_carlo_risks([eta, 0.9 * eta, 1.1 * eta], 10, 10, 1.0)
+    assert at_eta < min(shorter, longer)
+    ### BEGIN HIDDEN CHECKS
+    for d, n, s in [(10, 10, 1.0), (5, 20, 0.5), (20, 4, 2.0)]:
+        assert abs(eta_star_gaussian(d, n, s) - du.optimal_gd_lr(dim=d, n_context=n, x_var=s ** 2,
+                                                                  x_fourth=3 * s ** 4)[0]) < 1e-9
+    ### END HIDDEN CHECKS
+
+# %% [markdown] tags=["solution-only"]
+# **Derivation.** With $m_4 = 3\sigma^4$: $\mathbb E\operatorname{tr}\mathbf S^2 = d\sigma^4\,(d - 1 + N + 2)/N$,
+# so $\eta^* = d\sigma^2 / \mathbb E\operatorname{tr}\mathbf S^2 = N / (\sigma^2 (N + d + 1))$: about $10/21 \approx 0.48$
+# for $d = N = 10$, $\sigma = 1$. Heavier tails (larger $m_4$) make $\mathbf S$ noisier and the best step shorter.
+
+# %% [markdown]
+# ### Q4 · Attention weights that take one gradient step
+# A `du.LinearSelfAttention(dim)` layer reads tokens $\mathbf e_i = (\mathbf x_i, y_i)$ and a query
+# $\mathbf e_q = (\mathbf x_q, 0)$ (each of length `dim + 1`, y last) and predicts the last entry of
+# $\mathbf e_q + \sum_i (\mathbf W_V \mathbf e_i)\,\big((\mathbf W_K \mathbf e_i)^\top (\mathbf W_Q \mathbf e_q)\big)$.
+# Write `gd_weights(dim, lr, n_context)` returning `(W_K, W_Q, W_V)` (float32, `[dim+1, dim+1]` each) so
+# that the layer's prediction equals one GD step from $\mathbf w = 0$ on
+# $\frac{1}{2N}\sum_i(\mathbf w^\top \mathbf x_i - y_i)^2$, i.e. `du.gd_step_prediction(X, y, x_q, lr)`.
+# (Don't call `from_gd`: build the matrices yourself.)
+
+# %%
+def gd_weights(dim: int, lr: float, n_context: int):
+    ### BEGIN SOLUTION
+    W_K = torch.zeros(dim + 1, dim + 1)
+    W_K[:dim, :dim] = torch.eye(dim)
+    W_V = torch.zeros(dim + 1, dim + 1)
+    W_V[dim, dim] = lr / n_context
+    return W_K, W_K.clone(), W_V
+    ### END SOLUTION
+
+
+# %% tags=["check"]
+def _lsa_with(weights, dim):
+    layer = du.LinearSelfAttention(dim)
+    with torch.no_grad():
+        for p, w in zip((layer.W_K, layer.W_Q, layer.W_V), weights):
+            p.copy_(w)
+    return layer
+
+
+with check("Q4 GD-equivalent LSA weights", hint="Keys and queries should see only the x part of a token; "
+           "the value should carry y_i, scaled as in the GD step."):
+    X, y, x_q, _ = du.icl_regression_tasks(500, dim=10, n_context=10, generator=g)
+    with torch.no_grad():
+        pred = _lsa_with(gd_weights(10, 2.5, 10), 10).predict(X, y, x_q)
+    assert (pred - du.gd_step_prediction(X, y, x_q, 2.5)).abs().max() < 1e-5
+    ### BEGIN HIDDEN CHECKS
+    X, y, x_q, _ = du.icl_regression_tasks(500, dim=4, n_context=7, generator=g)
+    with torch.no_grad():
+        pred = _lsa_with(gd_weights(4, 0.7, 7), 4).predict(X, y, x_q)
+    assert (pred - du.gd_step_prediction(X, y, x_q, 0.7)).abs().max() < 1e-5
+    ### END HIDDEN CHECKS
+
+# %% [markdown]
+# ### Q5 · Why momentum breaks the plain dual form
+# A layer trained by SGD with momentum $\mu = 0.9$ no longer equals $\mathbf W_0\mathbf x + \operatorname{Attention}(\mathbf X, \mathbf E, \mathbf x)$
+# over its recorded inputs and error signals. Why? Set `answer` to one letter.
+#
+# - a) momentum changes the inputs $\mathbf x_t$ the layer sees, so the stored keys are wrong
+# - b) with momentum the weight change is no longer a sum of outer products, so no attention form exists
+# - c) each recorded update $\mathbf e_t \otimes \mathbf x_t$ keeps being re-applied at later steps through the
+#   buffer, so it enters $\mathbf W$ with a weight $\sum_k \mu^k$ instead of 1
+# - d) momentum makes the loss non-convex, so gradient descent has no dual form
+
+# %%
+### BEGIN SOLUTION
+answer = "c"
+### END SOLUTION
+
+# %% tags=["check"]
+with check("Q5 momentum and the dual form", hint="Unroll the buffer b_s = mu b_(s-1) + g_s and count how "
+           "many times one gradient reaches W."):
+    assert digest(answer) == "2e7d2c03a9507ae2"
+
+# %% [markdown] tags=["solution-only"]
+# **Why:** the buffer holds $\mu^{s-r}\mathbf g_r$ at step $s$, so the gradient of step $r$ is applied at
+# every later step; in total with weight $c_r = (1 - \mu^{T-r})/(1 - \mu)$. The keys are unchanged (not a)
+# and the change is still a sum of outer products, just re-weighted (not b):
+# `du.momentum_dual_forward` is the exact attention form. Convexity plays no role (not d).
