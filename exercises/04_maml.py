@@ -1,0 +1,166 @@
+# ---
+# jupyter:
+#   jupytext:
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# > **Exercise notebook** — generated from `solutions/04_maml.py`; your copy to edit.
+# > Replace each `raise NotImplementedError()` with your answer and run the check cell below it.
+# > Grade the whole notebook from a terminal with `mlcourse grade exercises/04_maml.ipynb`.
+
+# %% [markdown]
+# # 04 · MAML — exercises
+# Five questions on the pieces of MAML: the functional inner step, the first-order approximation and
+# its error, Meta-SGD's per-parameter rates, the memory cost of the inner loop, and its escapes.
+# Everything runs on the paper's 1-40-40-1 regressor and sinusoid tasks from `mlcourse.maml`.
+
+# %%
+import numpy as np
+import torch
+from torch.func import functional_call, grad
+
+import mlcourse
+from mlcourse import maml
+from mlcourse.grading import check, digest
+
+device = mlcourse.setup()
+torch.manual_seed(0)
+model = maml.make_regressor().double()
+theta = {n: p.detach() for n, p in model.named_parameters()}
+tasks = tuple(t.double() for t in maml.sinusoid_tasks(5, 10, 10, generator=torch.Generator().manual_seed(0)))
+xs, ys, xq, yq = tasks  # each [5 tasks, 10 points, 1]
+
+
+def flat(d):
+    """All tensors of a parameter dict as one vector."""
+    return torch.cat([v.flatten() for v in d.values()])
+
+
+# %% [markdown]
+# ### Q1 · The functional inner step
+# Write `inner_step(model, params, x, y, lr)`: one step of gradient descent on the support loss
+# $\mathcal{L}(f_\theta; x, y) = \operatorname{mean}(f_\theta(x) - y)^2$, returning the new parameter dict
+# $\theta' = \theta - \alpha \nabla_\theta \mathcal{L}$. Run the model with `functional_call(model, params, (x,))`
+# and differentiate with `torch.func.grad`, so that $\theta'$ stays a differentiable function of $\theta$.
+
+# %%
+def inner_step(model, params, x, y, lr):
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+
+# %% tags=["check"]
+with check("Q1 functional inner step", hint="Differentiate a function of the whole params dict; "
+           "grad returns a dict with the same keys. Step against the gradient."):
+    mine = inner_step(model, theta, xs[0], ys[0], 0.01)
+    assert torch.allclose(flat(mine), flat(maml.adapt(model, theta, xs[0], ys[0], inner_lr=0.01)), atol=1e-12)
+
+
+# %% [markdown]
+# ### Q2 · First-order MAML and its error
+# First-order MAML replaces $\partial\theta'_i/\partial\theta$ by the identity. Write
+# `first_order_gradient(model, params, tasks, lr)`: the mean over the tasks of the **query** loss
+# gradient evaluated at the adapted parameters $\theta'_i$ (one inner step with rate `lr`).
+# Then set `relative_error` to $\lVert g_{FO} - g \rVert / \lVert g \rVert$ at `lr = 0.05`, where $g$ is
+# the exact second-order meta-gradient `maml.meta_gradient(model, theta, tasks, inner_lr=0.05)`.
+
+# %%
+def first_order_gradient(model, params, tasks, lr):
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+# YOUR CODE HERE
+raise NotImplementedError()
+
+
+# %% tags=["check"]
+with check("Q2 first-order gradient and its error", hint="Adapt each task, then take the gradient of "
+           "the query loss with respect to the adapted parameters; average over tasks."):
+    reference = maml.meta_gradient(model, theta, tasks, inner_lr=0.05, first_order=True)
+    assert torch.allclose(flat(first_order_gradient(model, theta, tasks, 0.05)), flat(reference), atol=1e-12)
+    exact_ref = flat(maml.meta_gradient(model, theta, tasks, inner_lr=0.05))
+    assert abs(relative_error - ((flat(reference) - exact_ref).norm() / exact_ref.norm()).item()) < 1e-8
+
+
+# %% [markdown]
+# ### Q3 · Meta-SGD's per-parameter rates
+# Meta-SGD adapts with $\theta' = \theta - \boldsymbol\alpha \circ \nabla_\theta \mathcal{L}^{tr}$, one rate per
+# parameter entry. Write `metasgd_adapt(model, params, rates, x, y)` (rates: a dict shaped like
+# `params`) for a single step. Then, for the rates below, set `alpha_gradient` to the meta-gradient of
+# `maml.meta_loss` **with respect to the rates** of layer `"2.weight"` (a tensor of shape [40, 40]).
+
+# %%
+rates = {n: torch.full_like(p, 0.02) for n, p in theta.items()}
+
+
+def metasgd_adapt(model, params, rates, x, y):
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+# YOUR CODE HERE
+raise NotImplementedError()
+
+
+# %% tags=["check"]
+with check("Q3 Meta-SGD rates", hint="The product with the rates is elementwise; for the second part, "
+           "meta_gradient accepts a dict of rates and then differentiates with respect to them too."):
+    assert torch.allclose(flat(metasgd_adapt(model, theta, rates, xs[2], ys[2])),
+                          flat(maml.adapt(model, theta, xs[2], ys[2], inner_lr=rates)), atol=1e-12)
+    loss_at = lambda r: maml.meta_loss(model, theta, tasks, inner_lr=r).item()  # noqa: E731
+    bumped = {n: r.clone() for n, r in rates.items()}
+    bumped["2.weight"][5, 9] += 1e-6
+    lowered = {n: r.clone() for n, r in rates.items()}
+    lowered["2.weight"][5, 9] -= 1e-6
+    assert tuple(alpha_gradient.shape) == (40, 40)
+    assert abs(alpha_gradient[5, 9].item() - (loss_at(bumped) - loss_at(lowered)) / 2e-6) < 1e-6
+
+
+# %% [markdown]
+# ### Q4 · Memory against inner steps
+# `maml.meta_gradient_memory(T)` measures the peak memory (bytes) of one second-order meta-gradient
+# with `T` inner steps (meta-batch 25). Measure it for `T = 1, …, 5` and set `mb_per_step` to the slope
+# of a least-squares straight line through the points, in **megabytes** (1 MB = $10^6$ bytes) per step.
+
+# %%
+# YOUR CODE HERE
+raise NotImplementedError()
+
+
+# %% tags=["check"]
+with check("Q4 memory per inner step", hint="Fit a degree-1 polynomial to (T, peak) and keep the "
+           "coefficient of T; mind the unit."):
+    reference = np.polyfit(np.arange(1, 6), [maml.meta_gradient_memory(t) / 1e6 for t in range(1, 6)], 1)[0]
+    assert abs(mb_per_step - reference) < 0.05 * abs(reference)
+
+# %% [markdown]
+# ### Q5 · Which escape?
+# A meta-objective needs $T = 10^4$ inner steps, and memory for more than 10 steps of backprop is not
+# available. Which method gives a gradient estimate whose memory does **not** grow with $T$ *and* that
+# accounts for how every inner step depends on $\theta$ (not only the last few)? Set `answer` to one letter.
+#
+# - a) full backpropagation through the inner loop
+# - b) truncated backpropagation through the last 10 steps
+# - c) evolution strategies on the meta-loss
+# - d) a larger meta-batch
+
+# %%
+# YOUR CODE HERE
+raise NotImplementedError()
+
+
+# %% tags=["check"]
+with check("Q5 escape from the memory wall", hint="Which method needs only evaluations of the "
+           "meta-loss, never a stored graph?"):
+    assert digest(answer) == "2e7d2c03a9507ae2"
