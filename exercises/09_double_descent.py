@@ -1,0 +1,143 @@
+# ---
+# jupyter:
+#   jupytext:
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# > **Exercise notebook** — generated from `solutions/09_double_descent.py`; your copy to edit.
+# > Replace each `raise NotImplementedError()` with your answer and run the check cell below it.
+# > Grade the whole notebook from a terminal with `mlcourse grade exercises/09_double_descent.ipynb`.
+
+# %% [markdown]
+# # 09 · Double descent — exercises
+# Five questions: write the min-norm least-squares solution, the theory curve of its risk, find the
+# ridge penalty that removes the peak, and say where the peak moves when the data change.
+# Setting as in the lecture: $x \sim \mathcal N(0, I_d)$, $y = x^\top\beta + \sigma\varepsilon$,
+# excess risk $\|\hat\beta - \beta\|^2$.
+
+# %%
+import math
+
+import numpy as np
+import torch
+
+import mlcourse
+from mlcourse import double_descent as dd
+from mlcourse.grading import check, digest
+
+device = mlcourse.setup()
+g = torch.Generator().manual_seed(0)
+
+# %% [markdown]
+# ### Q1 · The min-norm solution
+# Write `min_norm(X, y)`: for `X` of shape `(n, d)` and `y` of shape `(n, 1)`, return the
+# least-squares solution of smallest Euclidean norm, shape `(d, 1)`. It must work for $n < d$
+# (then it interpolates), for $n > d$, and when `X` has linearly dependent columns. Write it
+# yourself (`torch.linalg` is allowed); `dd.least_squares` is what the check compares against.
+
+# %%
+def min_norm(X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+
+# %% tags=["check"]
+with check("Q1 min-norm least squares", hint="Among all minimizers of ‖y − Xβ‖², take the one with no "
+           "component in the null space of X: the pseudo-inverse, or an SVD keeping the nonzero "
+           "singular values."):
+    for n, d in [(20, 50), (50, 20)]:
+        X = torch.randn(n, d, generator=g, dtype=torch.float64)
+        y = torch.randn(n, 1, generator=g, dtype=torch.float64)
+        assert min_norm(X, y).shape == (d, 1)
+        assert torch.allclose(min_norm(X, y), dd.least_squares(X, y), atol=1e-8)
+
+
+# %% [markdown]
+# ### Q2 · The theory curve
+# Write `risk_theory(n, d, sigma, beta_norm)`: the expected excess risk of min-norm least squares
+# with isotropic Gaussian inputs and noise $\sigma > 0$, as given in the lecture for
+# $n \le d - 2$ and $n \ge d + 2$, and `math.inf` in between.
+
+# %%
+def risk_theory(n: int, d: int, sigma: float, beta_norm: float = 1.0) -> float:
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+
+# %% tags=["check"]
+with check("Q2 theory curve", hint="Below the threshold: the bias of the d − n unseen directions plus "
+           "a variance term; above it: variance only. Mind the −1 in the denominators."):
+    for n in (10, 100, 250, 498, 502, 600, 1000):
+        assert math.isclose(risk_theory(n, 500, 0.5), dd.minnorm_risk_theory(n, 500, 0.5), rel_tol=1e-9)
+    assert all(risk_theory(n, 500, 0.5) == math.inf for n in (499, 500, 501))
+
+
+# %% [markdown]
+# ### Q3 · The ridge that removes the peak
+# Take $d = 300$, $\sigma = 0.8$ and $\|\beta\| = 2$. Find the ridge penalty $\lambda$ (unnormalized:
+# $\|y - X\beta\|^2 + \lambda\|\beta\|^2$) that minimizes the risk *at the threshold* $n = d$.
+# Search numerically with `dd.ridge_risk_theory(n, d, sigma, ridge, beta_norm)`, or derive it; store
+# it in `lam_q3`. The check also verifies that your $\lambda$ makes the theory curve monotone in $n$.
+
+# %%
+# YOUR CODE HERE
+raise NotImplementedError()
+print(f"λ = {lam_q3:.1f}")
+
+# %% tags=["check"]
+with check("Q3 optimal ridge", hint="Evaluate the risk at n = d on a log-spaced grid of λ and take the "
+           "minimizer; the lecture's formula for λ* tells you whether you are close."):
+    assert abs(math.log(lam_q3 / dd.optimal_ridge(300, 0.8, 2.0))) < 0.02
+    curve = [dd.ridge_risk_theory(n, 300, 0.8, lam_q3, 2.0) for n in range(10, 1001, 10)]
+    assert all(b < a for a, b in zip(curve, curve[1:]))
+
+# %% [markdown]
+# ### Q4 · More data moves the peak
+# The lecture's random-features model has its peak at $p = 100$ with $n = 100$ training points.
+# You double the training set to $n = 200$ and sweep $p$ again. Where is the peak of the min-norm
+# test error now? Set `answer_q4` to one letter (you may check with `dd.random_features_curve`).
+#
+# - a) still at $p = 100$: the peak belongs to the model family
+# - b) at $p = 200$
+# - c) at $p = 50$
+# - d) there is no peak any more: more data removes it
+
+# %%
+# YOUR CODE HERE
+raise NotImplementedError()
+
+
+# %% tags=["check"]
+with check("Q4 the peak when the data double", hint="The peak sits where the model can first fit "
+           "every training point exactly."):
+    assert digest(answer_q4) == "3e23e8160039594a"
+
+# %% [markdown]
+# ### Q5 · A little more data
+# Min-norm least squares, $d = 500$, $\sigma = 0.5$, and you have $n = 450$ samples. You can collect
+# 50 more. What happens to the expected excess risk? Set `answer_q5` to one letter.
+#
+# - a) it falls: more data always helps least squares
+# - b) it stays the same: the model is still over-parameterized
+# - c) it rises sharply (to infinity in expectation): $n = 500$ is the interpolation threshold
+
+# %%
+# YOUR CODE HERE
+raise NotImplementedError()
+
+
+# %% tags=["check"]
+with check("Q5 more data near the threshold", hint="Compare n with d after the new samples arrive; "
+           "what does the noise term of the theory do there?"):
+    assert digest(answer_q5) == "2e7d2c03a9507ae2"
