@@ -99,7 +99,7 @@ plt.show()
 # Bayesian linear regression with a degree-9 polynomial, $\alpha = 5\cdot10^{-3}$, $\beta = 11.1$: the loss is
 # quadratic, so $H = \alpha I + \beta\Phi^\top\Phi$ is the same at every step. Take $\eta = 0.5/\lambda_{\max}$.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 x_data, t_data = hp.sine_data()
 Phi = hp.polynomial_design(x_data, 9)
 alpha, beta = 5e-3, 11.1
@@ -121,7 +121,7 @@ print(f"series -ηtrH - η²trH²/2 = {step_taylor:.5f}")
 # even when $H$ has a million rows. The authors write it as $r^\top(-2r + 3Jr - J^2 r)$ with $J = I - \eta H$:
 # expand it, it is the same number.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 def H_times(v: torch.Tensor) -> torch.Tensor:
     return H @ v  # a Hessian-vector product; for a network it comes from autodiff, H is never formed
 
@@ -138,7 +138,7 @@ print(f"one probe: standard deviation {values.std().item():.2f} — average over
 # In the linear-Gaussian case every step is the same affine map, so a Gaussian $q^0$ stays Gaussian and the
 # ELBO has a closed form at every step. Start from the prior $q^0 = \mathcal N(0, \alpha^{-1} I)$:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 steps = 400
 elbo = ev.linear_gaussian_elbo(Phi, t_data, alpha, beta, lr, steps)
 peak = int(elbo.argmax())
@@ -179,7 +179,7 @@ plt.show()
 # `gd_evidence` runs $r$ starts in parallel and, at each step, uses one Hessian-vector product per
 # run for the entropy term. Nothing here looks at the held-out points except the plot.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 x_train, y_train, x_held, y_held = ev.diabetes_regression(n_train=50, seed=0, device=device)
 
 
@@ -206,7 +206,7 @@ print(f"largest lr·λ_max along the runs: {2e-4 * trace.curvature.max().item():
 # %% slideshow={"slide_type": "subslide"}
 def explore(lr: float = 2e-4, runs: int = 8):
     """Evidence estimate (mean ± s.e. over runs), training and held-out log-likelihood, peaks marked."""
-    trace = run(lr, runs)
+    trace = run(lr, runs, steps=round(0.03 / lr))  # the same horizon ηt = 0.03 at every rate
     k = np.arange(len(trace.evidence))
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
     mean, se = trace.evidence.numpy(), trace.evidence_se.numpy()
@@ -231,7 +231,8 @@ live(explore, background=True, lr=(1e-4, 8e-4, 1e-4), runs=(2, 16, 2))
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # What to try:
-# - **lr**: both peaks move together as $1/\eta$ (what matters is $\eta t$); past $\eta \approx 6\cdot10^{-4}$
+# - **lr**: both peaks move together as $1/\eta$ (what matters is $\eta t$, so the widget trains for
+#   $0.03/\eta$ steps: the same horizon $\eta t = 0.03$ at every rate); past $\eta \approx 6\cdot10^{-4}$
 #   the power iteration reports $\eta\lambda_{\max} > 0.684$ and the curve is no longer a bound.
 # - **r**: fewer runs, wider band; the mean does not move, only its standard error.
 #

@@ -60,7 +60,7 @@ plt.show()
 #
 # Any method that looks at the support set must land below the second floor.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 zero_floor, agnostic_floor = maml.analytic_floors()
 assert abs(zero_floor - 4.252) < 1e-3 and abs(agnostic_floor - 3.006) < 1e-3
 print(f"predict 0:              MSE {zero_floor:.3f}")
@@ -97,7 +97,7 @@ print(f"predict {maml.agnostic_coefficient():.4f} cos x:  MSE {agnostic_floor:.3
 # **Hessian–vector product** of the support loss. We check it against central finite differences
 # in float64, along random directions $v$: $\;[\mathcal{L}(\theta + \epsilon v) - \mathcal{L}(\theta - \epsilon v)]/2\epsilon$.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 torch.manual_seed(0)
 net64 = maml.make_regressor().double()
 theta64 = {n: p.detach() for n, p in net64.named_parameters()}
@@ -127,7 +127,7 @@ print(f"worst relative gap, autodiff vs finite differences (2 inner steps): < {1
 # just the query gradient evaluated at the adapted parameters. It is cheaper — no graph through the
 # inner gradient — but it is a *different* direction:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 g1 = maml.meta_gradient(net64, theta64, batch64, steps=2, inner_lr=0.05, first_order=True)
 flat1, flat2 = (torch.cat([g[n].flatten() for n in g]) for g in (g1, g2))
 rel_gap = ((flat1 - flat2).norm() / flat2.norm()).item()
@@ -152,7 +152,7 @@ print(f"first vs second order: relative difference {rel_gap:.2f}, cosine {cosine
 # `python -m mlcourse.maml --train`; its checkpoints ship in `mlcourse/data/`. A 300-iteration
 # version of the same path is tested in `tests/test_maml.py`. Training curves:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 learners = {m: maml.pretrained(m, device=device) for m in maml.METHODS}
 fig, ax = plt.subplots()
 for m, learner in learners.items():
@@ -168,7 +168,7 @@ plt.show()
 # Query MSE on 100 query points after 0, 1, 5 and 10 adaptation steps from $K = 10$ support points
 # (± the 95 % interval). Meta-SGD is evaluated after one step, the step it was trained for.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 results = {m: maml.evaluate(l, steps=(0, 1) if m == "metasgd" else (0, 1, 5, 10))
            for m, l in learners.items()}
 mse_maml = [results["maml"][s][0] for s in (0, 1, 5, 10)]
@@ -237,7 +237,7 @@ live(adapt_live, amplitude=(0.1, 5.0, 0.1), phase=(0.0, 3.14, 0.01), k=(1, 20, 1
 # (seed 003, "total computation graph"). We measure the peak allocation of one meta-gradient
 # (meta-batch 25) with `torch.profiler`'s memory records:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 inner_steps = [1, 2, 3, 4, 5, 6]
 peak_second = np.array([maml.meta_gradient_memory(s) for s in inner_steps]) / 1e6
 peak_first = np.array([maml.meta_gradient_memory(s, first_order=True) for s in inner_steps]) / 1e6
@@ -264,7 +264,7 @@ plt.show()
 # on $\theta$. Cosine to the full 5-step meta-gradient as the window grows (window 0 is first order,
 # 5 is full backprop) — note that a longer window is not even guaranteed to be closer:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 full = maml.meta_gradient(net64, theta64, batch64, steps=5, inner_lr=0.05)
 flat_full = torch.cat([full[n].flatten() for n in full])
 cosines = []
@@ -282,7 +282,7 @@ print("backprop window:", " ".join(f"{w}: {c:.3f}" for w, c in enumerate(cosines
 # No graph is stored, so memory is constant in the number of inner steps, and the $N$ evaluations run
 # in parallel — but with $d = 1761$ parameters the estimate is noisy until $N$ is comparable to $d$.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 target = maml.meta_gradient(net64, theta64, batch64, steps=1, inner_lr=0.01, first_order=True)
 flat_target = torch.cat([target[n].flatten() for n in target])
 es_cos = {}

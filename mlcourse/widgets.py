@@ -11,7 +11,8 @@ exported slides and a notebook viewer show. One code path for both.
 What a student meets when something goes wrong: an exception, or a figure with NaN/inf in its data,
 shows one line in words ("diverged: …") instead of a traceback or a garbage plot. Sliders update on
 release. With ``background=True`` the call runs in a worker thread (the kernel stays free, stale
-results are dropped) and, if ``f`` takes a ``progress`` argument, a tqdm bar shows inside the widget.
+results are dropped), "computing …" shows at once and, if ``f`` takes a ``progress`` argument, a tqdm
+bar replaces it inside the widget.
 """
 
 from __future__ import annotations
@@ -131,6 +132,8 @@ class Live:
                                 self.bar_box, self.out])
         self.ui.add_class("mlcourse-live")  # lets a browser test find each live view and name it
         self.ui.add_class(f"mlcourse-live--{f.__name__}")
+        if background:
+            self.ui.add_class("mlcourse-live-background")
         self._generation = 0
         self._lock = threading.Lock()
         self.static = render(f, self.params)
@@ -170,6 +173,9 @@ class Live:
         if not self.background:
             self._compute(generation, params)
             return
+        busy = widgets.HTML("computing …")
+        busy.add_class("mlcourse-busy")
+        self.bar_box.children = (busy,)  # feedback at once; a progress bar replaces it if f takes one
         if self.takes_progress:
             params["progress"] = self._progress_factory()
         threading.Thread(target=self._compute, args=(generation, params), daemon=True).start()

@@ -89,6 +89,7 @@ def test_background_mode_runs_in_a_thread_with_progress_and_drops_stale_results(
     assert calls == [None]  # the static render runs inline, without a bar
     first = shown(view)["image/png"]
     view.controls["p"].value = 2.0  # slow, superseded by the next request
+    assert view.bar_box.children, "background work must show feedback at once"
     view.controls["p"].value = 3.0
     deadline = time.time() + 10
     while len(calls) < 3 or shown(view)["image/png"] == first:

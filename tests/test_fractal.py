@@ -1,0 +1,216 @@
+"""Tests for mlcourse.fractal: the network, the measure, the fast grid, the boundary and its dimension."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from mlcourse import fractal as fr
+
+
+@pytest.fixture(scope="module")
+def problem8() -> fr.Problem:
+    return fr.make_problem(8)
+
+
+@pytest.fixture(scope="module")
+def full_window(problem8) -> torch.Tensor:
+    """The start window 10^-3 … 10^6 on both axes, width 8, 100 steps, float64, 64 × 64."""
+    return fr.trainability_grid(problem8, resolution=64)
+
+
+# ---------------------------------------------------------------- problem and network
+
+def test_make_problem_shapes_and_seed():
+    p = fr.make_problem(8)
+    assert p.X.shape == (72, 8) and p.Y.shape == (72, 1)
+    assert p.W0.shape == (8, 8) and p.W1.shape == (8, 1)
+    assert fr.make_problem(16).n_points == 272
+    assert fr.make_problem(4, n_points=3).X.shape == (3, 4)
+    assert p.X.dtype == torch.float64
+    assert torch.equal(fr.make_problem(8).X, p.X)
+    assert not torch.equal(fr.make_problem(8, seed=1).X, p.X)
+    big = fr.make_problem(64)  # 4160 × 64 draws from N(0, 1)
+    assert abs(big.X.mean().item()) < 0.01 and abs(big.X.std().item() - 1) < 0.01
+
+
+@pytest.mark.parametrize("kwargs", [dict(width=0), dict(nonlinearity="gelu"), dict(n_points=0)])
+def test_make_problem_rejects_bad_input(kwargs):
+    with pytest.raises(ValueError):
+        fr.make_problem(**{"width": 4, **kwargs})
+
+
+def test_forward_is_the_mean_field_network(problem8):
+    p = problem8
+    Z = p.X @ p.W0 / math.sqrt(8)
+    assert torch.allclose(fr.forward(p.W0, p.W1, p.X), torch.tanh(math.sqrt(2) * Z) @ p.W1 / 8)
+    assert torch.allclose(fr.forward(p.W0, p.W1, p.X, "relu"), math.sqrt(2) * torch.relu(Z) @ p.W1 / 8)
+    assert torch.allclose(fr.forward(p.W0, p.W1, p.X, "identity"), Z @ p.W1 / 8)
+    with pytest.raises(ValueError):
+        fr.activation(Z, "sigmoid")
+
+
+def test_train_losses_gradient_matches_finite_differences(problem8):
+    """One step of train_losses moves W₁ by −η ∂L/∂W₁; check ∂L/∂W₁ and ∂L/∂W₀ by central differences."""
+    p, eps = problem8, 1e-6
+    g0, g1 = torch.func.grad(fr.loss, argnums=(0, 1))(p.W0, p.W1, p.X, p.Y)
+    E = torch.zeros_like(p.W0)
+    E[2, 5] = eps
+    fd0 = (fr.loss(p.W0 + E, p.W1, p.X, p.Y) - fr.loss(p.W0 - E, p.W1, p.X, p.Y)) / (2 * eps)
+    e = torch.zeros_like(p.W1)
+    e[3] = eps
+    fd1 = (fr.loss(p.W0, p.W1 + e, p.X, p.Y) - fr.loss(p.W0, p.W1 - e, p.X, p.Y)) / (2 * eps)
+    assert abs(fd0 - g0[2, 5]) < 1e-8 and abs(fd1 - g1[3, 0]) < 1e-8
+    losses = fr.train_losses(p, 0.0, 0.5, steps=2)
+    assert losses[0] == fr.loss(p.W0, p.W1, p.X, p.Y)
+    assert torch.allclose(losses[1], fr.loss(p.W0, p.W1 - 0.5 * g1, p.X, p.Y))
+
+
+# ---------------------------------------------------------------- the convergence measure
+
+def test_measure_sign_rule_and_values():
+    t = torch.arange(30, dtype=torch.float64)
+    down = 2.0 * 0.9**t  # v = 0.9^t
+    up = 2.0 * 1.1**t  # v = 1.1^t
+    got = fr.convergence_measure(torch.stack([down, up]))
+    assert got[0] == pytest.approx(-(0.9**t).sum().item())
+    assert got[1] == pytest.approx((1.1 ** -t).sum().item())
+    # oscillating around a lower level still counts as converged: the last 20 are averaged
+    wobble = torch.where(t % 2 == 0, 1.8, 0.1).double()
+    wobble[0] = 1.0
+    assert fr.convergence_measure(wobble) < 0
+    # non-finite losses become 1e6 before normalising by the first loss; v is clipped at 1e6
+    blow = torch.full((25,), float("nan"), dtype=torch.float64)
+    blow[0] = 0.5
+    v = torch.full((25,), 1e6, dtype=torch.float64)
+    v[0] = 1
+    assert fr.convergence_measure(blow).item() == pytest.approx((1 / v).sum().item())
+    with pytest.raises(ValueError):
+        fr.convergence_measure(down[:20])
+
+
+# ---------------------------------------------------------------- the fast grid
+
+@pytest.mark.parametrize("nonlinearity", fr.NONLINEARITIES)
+def test_grid_matches_one_network_at_a_time(nonlinearity):
+    """Library twin: every pixel equals the measure of train_losses (torch.func.grad) at its rates;
+    rows are output-layer rates and columns input-layer rates, both ascending."""
+    p = fr.make_problem(4, nonlinearity=nonlinearity, seed=3)
+    lr_in, lr_out = (-2.0, 0.0), (-1.0, 1.5)
+    grid = fr.trainability_grid(p, lr_in, lr_out, resolution=3, steps=30, chunk=4)
+    rin, rout = fr.log_grid(*lr_in, 3), fr.log_grid(*lr_out, 3)
+    for i in range(3):
+        for j in range(3):
+            want = fr.convergence_measure(fr.train_losses(p, rin[j].item(), rout[i].item(), 30))
+            assert grid[i, j].item() == pytest.approx(want.item(), rel=1e-9)
+
+
+def test_grid_chunking_and_progress(problem8):
+    seen = []
+
+    def progress(iterable, **kwargs):
+        seen.append(kwargs)
+        return iterable
+
+    whole = fr.trainability_grid(problem8, (-1.0, 0.5), (-1.0, 1.0), resolution=6, steps=25)
+    parts = fr.trainability_grid(problem8, (-1.0, 0.5), (-1.0, 1.0), resolution=6, steps=25,
+                                 chunk=5, progress=progress)
+    assert whole.shape == (6, 6) and whole.dtype == torch.float64
+    assert torch.allclose(whole, parts, rtol=1e-12)
+    assert seen and seen[0]["total"] == 8
+
+
+@pytest.mark.parametrize("kwargs", [dict(lr_in=(1.0, 1.0)), dict(lr_out=(2.0, -1.0)),
+                                    dict(resolution=1), dict(steps=20)])
+def test_grid_rejects_bad_input(problem8, kwargs):
+    with pytest.raises(ValueError):
+        fr.trainability_grid(problem8, **{"resolution": 4, "steps": 25, **kwargs})
+
+
+def test_small_input_rate_edge_is_two_over_lambda_max(problem8):
+    """With lr_in → 0 only W₁ trains: a quadratic with Hessian 2 HᵀH / (n·width²); GD on it first
+    diverges at lr_out = 2/λ_max. The first diverged row of the left column must sit there (±0.02)."""
+    p = problem8
+    H = fr.activation(p.X @ p.W0 / math.sqrt(p.width))
+    lam = torch.linalg.eigvalsh(2 * H.T @ H / (p.n_points * p.width**2)).max().item()
+    edge = math.log10(2 / lam)
+    lo, hi, res = edge - 0.25, edge + 0.25, 41
+    grid = fr.trainability_grid(p, (-3.0, -2.0), (lo, hi), resolution=res)
+    first = int((grid[:, 0] >= 0).nonzero()[0])
+    assert (grid[:first, 0] < 0).all()
+    assert abs(lo + (hi - lo) * (first - 0.5) / (res - 1) - edge) < 0.02
+
+
+def test_float32_agrees_with_float64_on_the_full_window(problem8, full_window):
+    f32 = fr.trainability_grid(problem8, resolution=64, dtype=torch.float32)
+    assert f32.dtype == torch.float32 and full_window.dtype == torch.float64
+    assert ((full_window < 0) == (f32 < 0)).double().mean() >= 0.99
+
+
+# ---------------------------------------------------------------- boundary and dimension
+
+def test_boundary_mask_marks_sign_changes_in_2x2_blocks():
+    values = torch.tensor([[-1.0, -1.0, 2.0],
+                           [-1.0, -1.0, -1.0],
+                           [-1.0, -1.0, -1.0]])
+    assert fr.boundary_mask(values).tolist() == [[False, True], [False, False]]
+    assert fr.boundary_mask(-values.abs()).sum() == 0
+    with pytest.raises(ValueError):
+        fr.boundary_mask(torch.ones(5))
+
+
+def test_box_counting_closed_forms():
+    """A straight line has dimension 1, a salt-and-pepper image (every box mixed) dimension 2."""
+    line = np.zeros((200, 200), bool)
+    line[77, :] = True
+    assert fr.box_counting_dimension(line) == pytest.approx(1.0, abs=0.05)
+    diag = np.eye(200, dtype=bool)
+    assert fr.box_counting_dimension(diag) == pytest.approx(1.0, abs=0.05)
+    noise = np.random.default_rng(0).random((200, 200)) < 0.5
+    assert fr.box_counting_dimension(noise) == pytest.approx(2.0, abs=0.05)
+    # counts: a line crosses ceil(200 / s) boxes of side s
+    sizes = fr.box_sizes(200)
+    assert list(fr.box_counts(line, sizes)) == [-(-200 // s) for s in sizes]
+    with pytest.raises(ValueError):
+        fr.box_counting_dimension(np.zeros((50, 50), bool))
+    with pytest.raises(ValueError):
+        fr.box_counting_dimension(np.ones((5, 5), bool))
+
+
+def test_ragged_window_is_fractal_smooth_window_is_not(problem8, full_window):
+    """Syllabus § 08 (width 8, 100 steps): lr_in ∈ [1e3, 1e4], lr_out ∈ [10^1.1, 10^1.5] is ragged (ref
+    1.77; 1.64 here at 64², 1.32 at 128², 1.42 at 256²); at this resolution the boundary of the full
+    start window looks smooth (1.05 here)."""
+    ragged = fr.box_counting_dimension(fr.boundary_mask(
+        fr.trainability_grid(problem8, (3.0, 4.0), (1.1, 1.5), resolution=64)))
+    smooth = fr.box_counting_dimension(fr.boundary_mask(full_window))
+    assert ragged > 1.4
+    assert smooth < 1.25
+
+
+# ---------------------------------------------------------------- the benchmark runs
+
+def test_benchmark_smoke(capsys):
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "fractal.py"
+    spec = importlib.util.spec_from_file_location("bench_fractal", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    try:
+        result = bench.main(["--resolution", "6", "--baseline-resolution", "4", "--width", "3",
+                             "--steps", "21", "--repeats", "1", "--threads", "1"])
+    finally:
+        torch.set_num_threads(1)
+    assert result["ratio"] > 0 and result["agreement"] >= 0.75
+    assert "ratio" in capsys.readouterr().out
+
+
+def test_restretch_keeps_signs_and_spreads_ranks():
+    values = torch.tensor([[-5.0, -1.0, 3.0], [-100.0, 0.5, 2.0]])
+    out = fr.restretch(values)
+    assert np.array_equal(np.sign(out), np.sign(values.numpy()))
+    assert sorted(out[out < 0]) == [-1.0, -2 / 3, -1 / 3] and sorted(out[out > 0]) == [1 / 3, 2 / 3, 1.0]
