@@ -1,0 +1,131 @@
+# ---
+# jupyter:
+#   jupytext:
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# > **Exercise notebook** — generated from `solutions/08_fractal_trainability.py`; your copy to edit.
+# > Replace each `raise NotImplementedError()` with your answer and run the check cell below it.
+# > Grade the whole notebook from a terminal with `mlcourse grade exercises/08_fractal_trainability.ipynb`.
+
+# %% [markdown]
+# # 08 · Fractal trainability — exercises
+# Rebuild the pieces of the picture: the convergence measure, the boundary, a box count, and a
+# prediction of where the boundary starts. The network is lecture 08's: width 8, tanh, 72 points.
+
+# %%
+import math
+
+import numpy as np
+import torch
+
+import mlcourse
+from mlcourse import fractal as fr
+from mlcourse.grading import check, digest
+
+device = mlcourse.setup()
+problem = fr.make_problem(8, seed=0)
+cpu = torch.device("cpu")
+
+# %% [markdown]
+# ### Q1 · The convergence measure
+# Write `measure(losses)` for a loss curve `losses` [..., steps] → [...]: set non-finite losses to
+# `1e6`, divide by the first loss, clip at `1e6` to get $v$. If the mean of the last 20 $v$ is below 1
+# the value is $-\sum v$, otherwise $\sum 1/v$.
+
+# %%
+def measure(losses: torch.Tensor) -> torch.Tensor:
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+
+# %% tags=["check"]
+curves = torch.stack([fr.train_losses(problem, 1.0, lr_out, steps=60) for lr_out in (10.0, 60.0, 300.0)])
+with check("Q1 convergence measure", hint="Replace non-finite losses first, then normalise by the first loss, then clip."):
+    assert torch.allclose(measure(curves), fr.convergence_measure(curves), rtol=1e-12)
+
+
+# %% [markdown]
+# ### Q2 · The boundary
+# Write `boundary(values)` for a grid `values` [R, R] → a bool tensor [R − 1, R − 1] that is `True`
+# where the 2×2 block with top-left corner (i, j) contains both a negative and a positive value.
+
+# %%
+def boundary(values: torch.Tensor) -> torch.Tensor:
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+
+# %% tags=["check"]
+grid = fr.trainability_grid(problem, (3.0, 4.0), (1.1, 1.5), resolution=32, device=cpu)
+with check("Q2 boundary mask", hint="Compare the smallest and the largest of the four corners of each block."):
+    assert torch.equal(boundary(grid), fr.boundary_mask(grid))
+
+
+# %% [markdown]
+# ### Q3 · Counting boxes
+# Write `count_boxes(mask, s)`: tile the bool image `mask` with s×s boxes starting at the top-left
+# corner (boxes at the right and bottom edges may be cut off) and return how many boxes contain at
+# least one `True` pixel but are not entirely `True` (only their pixels inside the image count).
+
+# %%
+def count_boxes(mask: np.ndarray, s: int) -> int:
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+
+# %% tags=["check"]
+edges = np.asarray(fr.boundary_mask(grid))
+with check("Q3 box counting", hint="Loop over box corners with a stride of s; a slice past the edge is simply shorter."):
+    sizes = fr.box_sizes(min(edges.shape))
+    assert [count_boxes(edges, int(s)) for s in sizes] == list(fr.box_counts(edges, sizes))
+
+
+# %% [markdown]
+# ### Q4 · Where the boundary starts
+# With a tiny input-layer rate only $W_1$ learns. The loss is then quadratic in $W_1$: compute its
+# Hessian's largest eigenvalue $\lambda_{\max}$ at the initial weights and set `log_edge` to
+# $\log_{10}$ of the output-layer rate at which gradient descent starts to diverge.
+
+# %%
+# YOUR CODE HERE
+raise NotImplementedError()
+
+
+# %% tags=["check"]
+with check("Q4 the small-input-rate edge", hint="ŷ = H W₁ / w is linear in W₁; GD on a quadratic diverges past 2/λ_max."):
+    lo, hi, res = log_edge - 0.25, log_edge + 0.25, 41
+    strip = fr.trainability_grid(problem, (-3.0, -2.0), (lo, hi), resolution=res, device=cpu)
+    diverged = (strip[:, 0] >= 0).nonzero()
+    assert len(diverged) > 0 and (strip[: diverged[0], 0] < 0).all()
+    assert abs(lo + (hi - lo) * (diverged[0].item() - 0.5) / (res - 1) - log_edge) < 0.02
+
+# %% [markdown]
+# ### Q5 · Why can't the input layer blow up the loss?
+# With tanh and a small output-layer rate, the lecture's grid trains for every input-layer rate up to
+# $10^6$. Why? Set `answer` to one letter.
+#
+# - a) the hidden activations $\tanh(\cdot)$ stay in $[-1, 1]$, so $\hat y = H W_1 / w$ stays bounded while $W_1$ barely moves
+# - b) the gradient with respect to $W_0$ is exactly zero at initialisation
+# - c) the mean-field scaling divides the input-layer rate by the width
+
+# %%
+# YOUR CODE HERE
+raise NotImplementedError()
+
+
+# %% tags=["check"]
+with check("Q5 bounded hidden layer", hint="How large can |ŷ| get if W₁ is fixed and W₀ is anything?"):
+    assert digest(answer) == "ca978112ca1bbdca"

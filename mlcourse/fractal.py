@@ -1,0 +1,305 @@
+"""Fractal trainability: where gradient descent on a tiny network converges, pixel by pixel.
+
+Sohl-Dickstein, "The boundary of neural network trainability is fractal" (arXiv:2402.06184, 2024).
+Train one small network for every pair of learning rates (η₀ for the input layer, η₁ for the output
+layer) on a log grid, colour each pixel by whether its training loss went down or blew up, and the
+border between the two phases turns out to be fractal — like the Mandelbrot set, which also asks of
+an iterated map only whether it stays bounded.
+
+The setup is the author's public notebook:
+
+    Z = X W₀ / √width,   H = φ(Z),   ŷ = H W₁ / width       (mean-field scaling, no biases)
+    L(W₀, W₁) = mean over points of (ŷ − Y)²
+    W₀ ← W₀ − η₀ ∂L/∂W₀,   W₁ ← W₁ − η₁ ∂L/∂W₁             (full batch, loss recorded before each step)
+
+with φ(z) = tanh(√2 z) (or √2·relu(z), or z), X, Y, W₀, W₁ ~ N(0, 1), input dim = width, one target,
+and as many training points as parameters (width² + width).
+
+A grid of resolution² networks is one tensor program: all networks share X, so the two big products
+of a step (X W₀ forward and Xᵀ ∂L/∂Z backward) are single matrix products over a [width, width·G]
+block of weights, and the grid is cut into chunks that fit the cache (CPU) or memory (GPU).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+import numpy as np
+import torch
+from torch import Tensor
+from torch.func import grad
+
+from mlcourse import runtime
+
+NONLINEARITIES = ("tanh", "relu", "identity")
+MAX_VALUE = 1e6  # the author's clip for the normalised loss
+TAIL = 20  # the measure averages the last TAIL normalised losses to decide "converged"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One regression task and one initialisation: ``X`` [n, width], ``Y`` [n, 1], ``W0`` [width,
+    width], ``W1`` [width, 1], all drawn from N(0, 1); ``nonlinearity`` is φ's name."""
+
+    X: Tensor
+    Y: Tensor
+    W0: Tensor
+    W1: Tensor
+    nonlinearity: str = "tanh"
+
+    @property
+    def width(self) -> int:
+        return self.W0.shape[0]
+
+    @property
+    def n_points(self) -> int:
+        return self.X.shape[0]
+
+
+def make_problem(width: int = 16, *, n_points: int | None = None, nonlinearity: str = "tanh",
+                 seed: int = 0, dtype: torch.dtype = torch.float64) -> Problem:
+    """Draw W₀, W₁, X, Y ~ N(0, 1) (in that order) with a seeded generator; ``n_points`` defaults to
+    the number of parameters, width² + width (272 for width 16, 72 for width 8)."""
+    if width < 1:
+        raise ValueError(f"width must be >= 1, got {width}")
+    if nonlinearity not in NONLINEARITIES:
+        raise ValueError(f"nonlinearity must be one of {NONLINEARITIES}, got {nonlinearity!r}")
+    n = width * width + width if n_points is None else n_points
+    if n < 1:
+        raise ValueError(f"n_points must be >= 1, got {n}")
+    g = torch.Generator().manual_seed(seed)
+    W0 = torch.randn(width, width, generator=g, dtype=dtype)
+    W1 = torch.randn(width, 1, generator=g, dtype=dtype)
+    X = torch.randn(n, width, generator=g, dtype=dtype)
+    Y = torch.randn(n, 1, generator=g, dtype=dtype)
+    return Problem(X, Y, W0, W1, nonlinearity)
+
+
+# ---------------------------------------------------------------- one network, written plainly
+
+def activation(z: Tensor, nonlinearity: str = "tanh") -> Tensor:
+    """φ(z): tanh(√2 z), √2·relu(z) or z — the gain √2 keeps E[φ(z)²] ≈ E[z²] at init."""
+    if nonlinearity == "tanh":
+        return torch.tanh(math.sqrt(2.0) * z)
+    if nonlinearity == "relu":
+        return math.sqrt(2.0) * torch.relu(z)
+    if nonlinearity == "identity":
+        return z
+    raise ValueError(f"nonlinearity must be one of {NONLINEARITIES}, got {nonlinearity!r}")
+
+
+def forward(W0: Tensor, W1: Tensor, X: Tensor, nonlinearity: str = "tanh") -> Tensor:
+    """ŷ = φ(X W₀ / √width) W₁ / width: mean-field scaling (1/√fan_in per layer, readout once more)."""
+    width = W0.shape[0]
+    return activation(X @ W0 / math.sqrt(width), nonlinearity) @ W1 / width
+
+
+def loss(W0: Tensor, W1: Tensor, X: Tensor, Y: Tensor, nonlinearity: str = "tanh") -> Tensor:
+    """Mean squared error of :func:`forward` over the training points."""
+    return ((forward(W0, W1, X, nonlinearity) - Y) ** 2).mean()
+
+
+def train_losses(problem: Problem, lr_in: float, lr_out: float, steps: int = 100) -> Tensor:
+    """Full-batch GD with rate ``lr_in`` on W₀ and ``lr_out`` on W₁; returns the [steps] losses, each
+    recorded before its update. One network, gradients by ``torch.func.grad``: the reference the fast
+    grid is tested against."""
+    p = problem
+    dloss = grad(loss, argnums=(0, 1))
+    W0, W1, losses = p.W0, p.W1, []
+    for _ in range(steps):
+        losses.append(loss(W0, W1, p.X, p.Y, p.nonlinearity))
+        g0, g1 = dloss(W0, W1, p.X, p.Y, p.nonlinearity)
+        W0, W1 = W0 - lr_in * g0, W1 - lr_out * g1
+    return torch.stack(losses)
+
+
+def convergence_measure(losses: Tensor, max_value: float = MAX_VALUE) -> Tensor:
+    """The author's colour for a loss curve ``losses`` [..., steps] → [...]; negative ⇔ converged.
+
+    v = losses / losses[0], with non-finite losses first set to ``max_value`` and v clipped at
+    ``max_value``. Converged if the mean of the last 20 v is below 1 (averaging out oscillation);
+    the value is −Σ v when converged (how slowly it got there) and Σ 1/v when not (how fast it left).
+    """
+    if losses.shape[-1] < TAIL + 1:
+        raise ValueError(f"need at least {TAIL + 1} steps (the measure averages the last {TAIL}), "
+                         f"got {losses.shape[-1]}")
+    v = torch.where(torch.isfinite(losses), losses, torch.full_like(losses, max_value))
+    v = (v / v[..., :1]).clamp(max=max_value)
+    converged = v[..., -TAIL:].mean(-1) < 1
+    return torch.where(converged, -v.sum(-1), (1 / v).sum(-1))
+
+
+# ---------------------------------------------------------------- the grid as one tensor program
+
+def log_grid(lo: float, hi: float, resolution: int) -> Tensor:
+    """``resolution`` rates from 10**lo to 10**hi, evenly spaced in log10 (float64)."""
+    return torch.logspace(lo, hi, resolution, dtype=torch.float64)
+
+
+_GAIN = {"tanh": 2 * math.sqrt(2.0), "relu": math.sqrt(2.0), "identity": 1.0}
+"""T = gain·Z: tanh(√2 z) = tanh(T/2) = 2σ(T) − 1 with T = 2√2 z; √2·relu(z) = relu(√2 z)."""
+_SLOPE = {"tanh": 0.5, "relu": 1.0, "identity": 1.0}
+"""Constant factor of dH/dT: d(2σ(T) − 1)/dT = (1 − H²)/2."""
+
+
+def _activate(T: Tensor, nonlinearity: str) -> Tensor:
+    """H = φ̃(T) in place: tanh(T/2) computed as 2σ(T) − 1 (the same function, about 3× faster than
+    float64 torch.tanh on CPU), relu(T), or T. The gains of φ live in T (see :func:`_train_chunk`)."""
+    if nonlinearity == "tanh":
+        return torch.sigmoid_(T).mul_(2).sub_(1)
+    if nonlinearity == "relu":
+        return T.clamp_(min=0)
+    return T
+
+
+def _weighted_slope(H: Tensor, HW: Tensor, W1: Tensor, nonlinearity: str) -> Tensor:
+    """φ̃'(T) · W₁ from H = φ̃(T) and HW = H·W₁, up to the constant factor of :data:`_SLOPE`:
+    (1 − H²) for tanh, [H > 0] for relu, 1 for identity."""
+    if nonlinearity == "tanh":
+        return torch.addcmul(W1, H, HW, value=-1)  # W₁ − H·(H W₁) = (1 − H²) W₁
+    if nonlinearity == "relu":
+        return (H > 0) * W1
+    return W1.expand_as(H).clone()
+
+
+def _train_chunk(problem: Problem, lr_in: Tensor, lr_out: Tensor, steps: int) -> Tensor:
+    """Train B networks (one per rate pair) together; returns losses [B, steps].
+
+    Layout: weights W₀ as [width_in, width_out, B] and W₁ as [width, B], activations as [n, width, B]
+    (the network index last, so every reduction runs over contiguous memory). The gain of φ and
+    1/√width are folded into Xg = gain·X/√width, so that H = φ̃(Xg W₀) (:data:`_GAIN`, :func:`_activate`),
+    and the two products with the shared data are single [n, width] × [width, width·B] matrix
+    products. Gradients by hand:
+
+        r = ŷ − Y,  d = ∂L/∂ŷ / width = 2 r / (n·width)
+        ∂L/∂W₁ = Σₙ H d,   ∂L/∂T = φ̃'(T) · W₁ · d,   ∂L/∂W₀ = Xgᵀ ∂L/∂T.
+    """
+    X, Y, nl = problem.X, problem.Y, problem.nonlinearity
+    n, width = X.shape
+    B = lr_in.shape[0]
+    Xg = X * (_GAIN[nl] / math.sqrt(width))
+    XgT = (Xg * _SLOPE[nl]).T.contiguous()
+    W0 = problem.W0[:, :, None].repeat(1, 1, B)  # copies: the problem's weights stay untouched
+    W1 = problem.W1.repeat(1, B)
+    losses = torch.empty(steps, B, dtype=X.dtype, device=X.device)
+    for t in range(steps):
+        H = _activate((Xg @ W0.view(width, width * B)).view(n, width, B), nl)
+        HW = H * W1
+        r = HW.sum(1).div_(width).sub_(Y)  # ŷ − Y, [n, B]
+        torch.linalg.vecdot(r, r, dim=0, out=losses[t])
+        d = r.mul_(2.0 / (n * width))
+        g1 = torch.linalg.vecdot(H, d[:, None, :], dim=0)
+        dT = _weighted_slope(H, HW, W1, nl).mul_(d[:, None, :])
+        g0 = (XgT @ dT.view(n, width * B)).view(width, width, B)
+        W0.sub_(g0.mul_(lr_in))
+        W1.sub_(g1.mul_(lr_out))
+    return losses.div_(n).T
+
+
+def chunk_size(problem: Problem, device: torch.device) -> int:
+    """Networks per chunk: an [n, width, B] activation of about 1 MB on CPU (it stays in cache),
+    about 256 MB on an accelerator (about ten such tensors are alive in a step)."""
+    per_network = problem.n_points * problem.width * problem.X.element_size()
+    budget = 2**20 if device.type == "cpu" else 2**28
+    return max(1, budget // per_network)
+
+
+def _check_range(name: str, lr: tuple[float, float]) -> None:
+    lo, hi = lr
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+        raise ValueError(f"{name} must be a log10 range (lo, hi) with lo < hi, got {lr}")
+
+
+def trainability_grid(problem: Problem, lr_in: tuple[float, float] = (-3.0, 6.0),
+                      lr_out: tuple[float, float] = (-3.0, 6.0), *, resolution: int = 128,
+                      steps: int = 100, device: torch.device | str | None = None,
+                      dtype: torch.dtype | None = None,
+                      progress: bool | Callable[..., Iterable] = False,
+                      chunk: int | None = None) -> Tensor:
+    """The convergence measure of resolution² networks → [resolution, resolution] on the CPU.
+
+    ``lr_in`` and ``lr_out`` are log10 ranges; row i uses the i-th output-layer rate and column j the
+    j-th input-layer rate, both ascending. Negative values trained (see :func:`convergence_measure`).
+    Runs on ``device`` (default: :func:`mlcourse.runtime.get_device`) in ``dtype`` (default: the
+    problem's, float64 from :func:`make_problem`; MPS has no float64, pass float32 there), ``chunk``
+    networks at a time (default :func:`chunk_size`); ``progress`` as in :func:`mlcourse.runtime.track`.
+    """
+    _check_range("lr_in", lr_in)
+    _check_range("lr_out", lr_out)
+    if resolution < 2:
+        raise ValueError(f"resolution must be >= 2, got {resolution}")
+    if steps < TAIL + 1:
+        raise ValueError(f"steps must be >= {TAIL + 1} (the measure averages the last {TAIL}), got {steps}")
+    device = runtime.get_device(device if isinstance(device, str) or device is None else str(device))
+    dtype = dtype or problem.X.dtype
+    p = Problem(*(t.to(device, dtype) for t in (problem.X, problem.Y, problem.W0, problem.W1)),
+                problem.nonlinearity)
+    rates_out, rates_in = torch.meshgrid(log_grid(*lr_out, resolution), log_grid(*lr_in, resolution),
+                                         indexing="ij")
+    rates_in, rates_out = (r.reshape(-1).to(device, dtype) for r in (rates_in, rates_out))
+    B = chunk or chunk_size(p, device)
+    values = torch.empty(resolution * resolution, dtype=dtype, device=device)
+    for start in runtime.track(range(0, values.numel(), B), progress, desc="chunks of networks",
+                               total=-(-values.numel() // B)):
+        part = slice(start, start + B)
+        values[part] = convergence_measure(_train_chunk(p, rates_in[part], rates_out[part], steps))
+    return values.view(resolution, resolution).cpu()
+
+
+def restretch(values: Tensor) -> np.ndarray:
+    """Colour scale of the author's pictures: each sign's values replaced by their rank, so converged
+    pixels fill [−1, 0) and diverged ones (0, 1] evenly, whatever the spread of the measure."""
+    v = np.asarray(values, dtype=np.float64)
+    out = np.zeros_like(v)
+    for sign in (-1.0, 1.0):
+        part = np.sign(v) == sign
+        ranks = np.argsort(np.argsort(np.abs(v[part])))
+        out[part] = sign * (1 + ranks) / max(part.sum(), 1)
+    return out
+
+
+# ---------------------------------------------------------------- the boundary and its dimension
+
+def boundary_mask(values: Tensor) -> Tensor:
+    """True where a 2×2 block of ``values`` [R, R] holds both signs: the trainability boundary."""
+    if values.ndim != 2 or min(values.shape) < 2:
+        raise ValueError(f"values must be a 2-D grid of at least 2×2, got shape {tuple(values.shape)}")
+    blocks = torch.stack((values[1:, 1:], values[:-1, 1:], values[1:, :-1], values[:-1, :-1]), -1)
+    return blocks.amax(-1) * blocks.amin(-1) < 0
+
+
+def box_sizes(side: int, n_sizes: int = 10) -> np.ndarray:
+    """Box edge lengths from 10 pixels to the image side, log-spaced (the rule of porespy's boxcount,
+    which the author used)."""
+    return np.unique(np.logspace(1, np.log10(side), n_sizes).astype(int))
+
+
+def box_counts(mask: Tensor, sizes: np.ndarray) -> np.ndarray:
+    """For each box size s: how many s×s boxes (tiling from the corner) are partly, not wholly, set."""
+    m = np.asarray(mask, dtype=bool)
+    counts = []
+    for s in sizes:
+        R, C = -(-m.shape[0] // s) * s, -(-m.shape[1] // s) * s
+        any_ = np.zeros((R, C), bool)
+        all_ = np.ones((R, C), bool)
+        any_[:m.shape[0], :m.shape[1]] = all_[:m.shape[0], :m.shape[1]] = m  # padding: any no, all yes
+        tiles = lambda a: a.reshape(R // s, s, C // s, s)  # noqa: E731
+        counts.append(int((tiles(any_).any((1, 3)) & ~tiles(all_).all((1, 3))).sum()))
+    return np.array(counts)
+
+
+def box_counting_dimension(mask: Tensor) -> float:
+    """Median over box sizes of the local slope −d log N(s) / d log s, N(s) = boxes the boundary
+    crosses (the author's estimate; a smooth curve gives ≈ 1, an area-filling set → 2)."""
+    m = np.asarray(mask, dtype=bool)
+    if m.ndim != 2 or min(m.shape) < 20:
+        raise ValueError(f"mask must be a 2-D boolean image of at least 20×20, got shape {m.shape}")
+    sizes = box_sizes(min(m.shape))
+    counts = box_counts(m, sizes)
+    keep = counts > 0
+    if keep.sum() < 2:
+        raise ValueError("the mask has (almost) no boundary pixels: no dimension to estimate")
+    slopes = -np.gradient(np.log(counts[keep]), np.log(sizes[keep]))
+    return float(np.median(slopes))

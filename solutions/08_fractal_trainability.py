@@ -1,0 +1,154 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 08 · Fractal trainability — exercises
+# Rebuild the pieces of the picture: the convergence measure, the boundary, a box count, and a
+# prediction of where the boundary starts. The network is lecture 08's: width 8, tanh, 72 points.
+
+# %%
+import math
+
+import numpy as np
+import torch
+
+import mlcourse
+from mlcourse import fractal as fr
+from mlcourse.grading import check, digest
+
+device = mlcourse.setup()
+problem = fr.make_problem(8, seed=0)
+cpu = torch.device("cpu")
+
+# %% [markdown]
+# ### Q1 · The convergence measure
+# Write `measure(losses)` for a loss curve `losses` [..., steps] → [...]: set non-finite losses to
+# `1e6`, divide by the first loss, clip at `1e6` to get $v$. If the mean of the last 20 $v$ is below 1
+# the value is $-\sum v$, otherwise $\sum 1/v$.
+
+# %%
+def measure(losses: torch.Tensor) -> torch.Tensor:
+    ### BEGIN SOLUTION
+    v = torch.where(torch.isfinite(losses), losses, torch.full_like(losses, 1e6))
+    v = (v / v[..., :1]).clamp(max=1e6)
+    converged = v[..., -20:].mean(-1) < 1
+    return torch.where(converged, -v.sum(-1), (1 / v).sum(-1))
+    ### END SOLUTION
+
+
+# %% tags=["check"]
+curves = torch.stack([fr.train_losses(problem, 1.0, lr_out, steps=60) for lr_out in (10.0, 60.0, 300.0)])
+with check("Q1 convergence measure", hint="Replace non-finite losses first, then normalise by the first loss, then clip."):
+    assert torch.allclose(measure(curves), fr.convergence_measure(curves), rtol=1e-12)
+    ### BEGIN HIDDEN CHECKS
+    odd = torch.rand(5, 30, dtype=torch.float64, generator=torch.Generator().manual_seed(1)) * 3
+    odd[1, 7:] = float("nan")
+    odd[2, 3] = float("inf")
+    assert torch.allclose(measure(odd), fr.convergence_measure(odd), rtol=1e-12)
+    ### END HIDDEN CHECKS
+
+# %% [markdown]
+# ### Q2 · The boundary
+# Write `boundary(values)` for a grid `values` [R, R] → a bool tensor [R − 1, R − 1] that is `True`
+# where the 2×2 block with top-left corner (i, j) contains both a negative and a positive value.
+
+# %%
+def boundary(values: torch.Tensor) -> torch.Tensor:
+    ### BEGIN SOLUTION
+    corners = torch.stack((values[:-1, :-1], values[1:, :-1], values[:-1, 1:], values[1:, 1:]))
+    return (corners.amin(0) < 0) & (corners.amax(0) > 0)
+    ### END SOLUTION
+
+
+# %% tags=["check"]
+grid = fr.trainability_grid(problem, (3.0, 4.0), (1.1, 1.5), resolution=32, device=cpu)
+with check("Q2 boundary mask", hint="Compare the smallest and the largest of the four corners of each block."):
+    assert torch.equal(boundary(grid), fr.boundary_mask(grid))
+    ### BEGIN HIDDEN CHECKS
+    assert torch.equal(boundary(-grid.T), fr.boundary_mask(-grid.T))
+    ### END HIDDEN CHECKS
+
+# %% [markdown]
+# ### Q3 · Counting boxes
+# Write `count_boxes(mask, s)`: tile the bool image `mask` with s×s boxes starting at the top-left
+# corner (boxes at the right and bottom edges may be cut off) and return how many boxes contain at
+# least one `True` pixel but are not entirely `True` (only their pixels inside the image count).
+
+# %%
+def count_boxes(mask: np.ndarray, s: int) -> int:
+    ### BEGIN SOLUTION
+    count = 0
+    for i in range(0, mask.shape[0], s):
+        for j in range(0, mask.shape[1], s):
+            box = mask[i:i + s, j:j + s]
+            count += bool(box.any()) and not bool(box.all())
+    return count
+    ### END SOLUTION
+
+
+# %% tags=["check"]
+edges = np.asarray(fr.boundary_mask(grid))
+with check("Q3 box counting", hint="Loop over box corners with a stride of s; a slice past the edge is simply shorter."):
+    sizes = fr.box_sizes(min(edges.shape))
+    assert [count_boxes(edges, int(s)) for s in sizes] == list(fr.box_counts(edges, sizes))
+    ### BEGIN HIDDEN CHECKS
+    full = np.ones((23, 23), bool)
+    full[0, 0] = False
+    assert count_boxes(full, 10) == fr.box_counts(full, np.array([10]))[0]
+    ### END HIDDEN CHECKS
+
+# %% [markdown]
+# ### Q4 · Where the boundary starts
+# With a tiny input-layer rate only $W_1$ learns. The loss is then quadratic in $W_1$: compute its
+# Hessian's largest eigenvalue $\lambda_{\max}$ at the initial weights and set `log_edge` to
+# $\log_{10}$ of the output-layer rate at which gradient descent starts to diverge.
+
+# %%
+### BEGIN SOLUTION
+H = torch.tanh(math.sqrt(2) * problem.X @ problem.W0 / math.sqrt(problem.width))
+hessian = 2 * H.T @ H / (problem.n_points * problem.width**2)
+log_edge = math.log10(2 / torch.linalg.eigvalsh(hessian).max().item())
+### END SOLUTION
+
+# %% tags=["check"]
+with check("Q4 the small-input-rate edge", hint="ŷ = H W₁ / w is linear in W₁; GD on a quadratic diverges past 2/λ_max."):
+    lo, hi, res = log_edge - 0.25, log_edge + 0.25, 41
+    strip = fr.trainability_grid(problem, (-3.0, -2.0), (lo, hi), resolution=res, device=cpu)
+    diverged = (strip[:, 0] >= 0).nonzero()
+    assert len(diverged) > 0 and (strip[: diverged[0], 0] < 0).all()
+    assert abs(lo + (hi - lo) * (diverged[0].item() - 0.5) / (res - 1) - log_edge) < 0.02
+
+# %% [markdown]
+# ### Q5 · Why can't the input layer blow up the loss?
+# With tanh and a small output-layer rate, the lecture's grid trains for every input-layer rate up to
+# $10^6$. Why? Set `answer` to one letter.
+#
+# - a) the hidden activations $\tanh(\cdot)$ stay in $[-1, 1]$, so $\hat y = H W_1 / w$ stays bounded while $W_1$ barely moves
+# - b) the gradient with respect to $W_0$ is exactly zero at initialisation
+# - c) the mean-field scaling divides the input-layer rate by the width
+
+# %%
+### BEGIN SOLUTION
+answer = "a"
+### END SOLUTION
+
+# %% tags=["check"]
+with check("Q5 bounded hidden layer", hint="How large can |ŷ| get if W₁ is fixed and W₀ is anything?"):
+    assert digest(answer) == "ca978112ca1bbdca"
+
+# %% [markdown] tags=["solution-only"]
+# **Why:** (b) is false (the gradient is nonzero, the grid's colours change with $\eta_0$); (c) is false
+# (the scaling is $1/\sqrt{w}$ on the forward pass, not on the rate). With $W_1$ fixed,
+# $|\hat y_n| \le \|W_1\|_1 / w$ whatever $W_0$ does: the loss cannot diverge through the input layer.
