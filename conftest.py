@@ -9,6 +9,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+import torch
 
 from mlcourse.course.notebooks import DETERMINISTIC_ENV
 
@@ -18,6 +19,16 @@ BUDGET_S = float(os.environ.get("MLCOURSE_NOTEBOOK_BUDGET", "60"))
 BUDGET_MB = float(os.environ.get("MLCOURSE_NOTEBOOK_MEMORY_MB", "1536"))
 _seconds: dict[str, float] = defaultdict(float)
 _peak_mb: dict[str, float] = defaultdict(float)
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """Every test runs on one torch thread, as every notebook does (reproducible last digits);
+    whatever a test sets is restored afterwards."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 def _kernel_peak_mb(item: pytest.Item) -> float | None:

@@ -338,8 +338,9 @@ def trainability_grid(problem: Problem, lr_in: tuple[float, float] = (-3.0, 6.0)
         part = slice(start, start + B)
         values[part] = convergence_measure(_train_chunk(p, rates_in[part], rates_out[part], steps))
 
-    track = lambda done: runtime.track(done, progress, desc="chunks of networks",  # noqa: E731
-                                       total=len(starts))
+    def track(done: Iterable) -> Iterable:
+        return runtime.track(done, progress, desc="chunks of networks", total=len(starts))
+
     if workers < 2 or len(starts) < 2:
         for _ in track(map(run, starts)):
             pass

@@ -200,11 +200,8 @@ def test_benchmark_smoke(capsys):
     spec = importlib.util.spec_from_file_location("bench_fractal", path)
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
-    try:
-        result = bench.main(["--resolution", "6", "--baseline-resolution", "4", "--width", "3",
-                             "--steps", "21", "--repeats", "1", "--threads", "1"])
-    finally:
-        torch.set_num_threads(1)
+    result = bench.main(["--resolution", "6", "--baseline-resolution", "4", "--width", "3",
+                         "--steps", "21", "--repeats", "1", "--threads", "1"])
     assert result["ratio"] > 0 and result["agreement"] >= 0.75
     assert "ratio" in capsys.readouterr().out
 

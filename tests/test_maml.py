@@ -17,13 +17,6 @@ from mlcourse import maml
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
 
 def tasks(n=4, k=10, seed=0, dtype=torch.float64):
     gen = torch.Generator().manual_seed(seed)

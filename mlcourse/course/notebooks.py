@@ -28,7 +28,6 @@ import nbformat
 from jupytext.config import load_jupytext_config
 from nbclient import NotebookClient
 
-KINDS = ("lectures", "solutions", "exercises")
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 # What every execution sees, so that two runs (and the CI run) print the same thing.
 DETERMINISTIC_ENV = {"PYTHONHASHSEED": "0", "MLCOURSE_THREADS": "1", "OMP_NUM_THREADS": "1",
