@@ -220,14 +220,14 @@ def _train_chunk_tanh(problem: Problem, lr_in: Tensor, lr_out: Tensor, steps: in
         ∂L/∂T = (1 − H²)/2 · W₁ d = 2 S(1 − S) · W₁ d,   so  ∂L/∂W₀ = W₁ ⊙ (2 Xgᵀ (P − S P)),  P = S d
 
     (W₁ does not depend on the point, so it multiplies the [width, width, B] product, not the
-    activations). T is clamped to ±40 first: σ of a large |T| is several times slower in float64,
-    and the clamp changes no H (σ(T) = 1 exactly for T ≥ 37, 2σ(T) − 1 = −1 exactly for T ≤ −37) and
+    activations). On CPU, T is clamped to ±40 first: σ of a large |T| is several times slower in
+    float64 there, and the clamp changes no H (σ(T) = 1 exactly for T ≥ 37, 2σ(T) − 1 = −1 exactly for T ≤ −37) and
     S, S(1 − S) by less than 1e−17 — below the rounding error of 2S − 1. Same losses as
     :func:`train_losses` up to floating-point reassociation.
 
     A network whose residual r went non-finite is dropped from the chunk (checked every
-    :data:`_PRUNE_EVERY` steps), its remaining losses set to inf: with 0 < S ≤ 1 (the clamp keeps
-    S > 0) every entry of ∂L/∂W₁ is then non-finite, so is all of W₁ after the update, hence every later ŷ and loss —
+    :data:`_PRUNE_EVERY` steps), its remaining losses set to inf: Σₙ d is then non-finite, hence
+    every entry of ∂L/∂W₁ = 2 Σₙ S d − Σₙ d, all of W₁ after the update, and every later ŷ and loss —
     and :func:`convergence_measure` treats all non-finite losses alike. About a fifth of the work
     of the usual window goes to such networks.
     """
@@ -253,7 +253,9 @@ def _train_chunk_tanh(problem: Problem, lr_in: Tensor, lr_out: Tensor, steps: in
                                     G.view(width, width * B), W0.view(width, width * B), r.view(n, 1, B))
             new_buffers = False
         torch.mm(Xg, W0_2, out=S2)
-        torch.sigmoid_(S.clamp_(-_CLAMP, _CLAMP))
+        if S.device.type == "cpu":  # the clamp pays only on CPU (see above); memory-bound GPUs skip it
+            S.clamp_(-_CLAMP, _CLAMP)
+        torch.sigmoid_(S)
         torch.mul(S, W1, out=P)
         torch.sub(minus_Y, W1.sum(0), alpha=1.0 / width, out=r)  # ŷ − Y = (2 Σ S W₁ − Σ W₁)/width − Y
         r.add_(P.sum(1), alpha=2.0 / width)

@@ -257,11 +257,13 @@ def _quiet_stderr() -> Iterator[None]:
 def peak_memory(fn: Callable[[], object], device: Device = None) -> int:
     """Peak bytes of tensor memory allocated while ``fn()`` runs (above what was live before).
 
-    CUDA: the caching allocator's peak counter. CPU: the allocation/free records of
-    ``torch.profiler`` (``profile_memory=True``), summed in time order.
+    CUDA: the caching allocator's peak counter, after one untimed call of ``fn`` (the first matrix
+    product on a device allocates cuBLAS's workspace, about 64 MB that stay alive). CPU: the
+    allocation/free records of ``torch.profiler`` (``profile_memory=True``), summed in time order.
     """
     device = torch.device(device if device is not None else "cpu")
     if device.type == "cuda":
+        fn()
         torch.cuda.synchronize(device)
         base = torch.cuda.memory_allocated(device)
         torch.cuda.reset_peak_memory_stats(device)
