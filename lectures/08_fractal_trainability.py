@@ -206,6 +206,7 @@ plt.show()
 
 # %% slideshow={"slide_type": "subslide"}
 PREVIEW = 256 if device.type != "cpu" else 40
+ZOOM_DTYPE = torch.float32 if device.type == "mps" else torch.float64  # Apple's MPS has no float64
 
 
 def zoom(log_lr_in: float = 3.5, log_lr_out: float = 1.3, magnification: float = 0.5,
@@ -215,7 +216,7 @@ def zoom(log_lr_in: float = 3.5, log_lr_out: float = 1.3, magnification: float =
     win_in, win_out = (log_lr_in - half, log_lr_in + half), (log_lr_out - half, log_lr_out + half)
     start = time.perf_counter()
     grid = fr.trainability_grid(problem, win_in, win_out, resolution=resolution, device=device,
-                                progress=progress)
+                                dtype=ZOOM_DTYPE, progress=progress)
     rate = resolution**2 / (time.perf_counter() - start)
     return show(grid, win_in, win_out, f"×{10**magnification:.3g} zoom, {rate:,.0f} networks/s")
 
