@@ -22,19 +22,18 @@ Every function works on one parameter dict (``dict(model.named_parameters())``) 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
-import numpy as np
 import torch
 from torch import Tensor, nn
 from torch.func import functional_call, grad, vmap
 
 from mlcourse import runtime
+from mlcourse.memory import peak_memory
 
 Params = dict[str, Tensor]
 Rate = float | Params  # one inner learning rate, or one per parameter tensor (Meta-SGD)
@@ -108,7 +107,6 @@ def analytic_floors() -> tuple[float, float]:
     E[A²]/2 − (2 E[A]/π)² E_x[cos² x] ≈ 3.006, with E_x[cos² x] = 1/2 + sin(10)/20 on U[−5, 5].
     """
     lo, hi = AMPLITUDE
-    mean_a = (lo + hi) / 2
     mean_a2 = (hi ** 3 - lo ** 3) / (3 * (hi - lo))
     zero = mean_a2 / 2
     mean_cos2 = 0.5 + math.sin(2 * X_RANGE[1]) / (4 * X_RANGE[1])
@@ -240,45 +238,6 @@ def es_meta_gradient(model: nn.Module, params: Params, tasks: Tasks, *, sigma: f
 
 
 # --- memory of the meta-gradient ------------------------------------------------------------------
-
-@contextlib.contextmanager
-def _quiet_stderr() -> Iterator[None]:
-    """Silence the profiler's C++ start/stop lines on file descriptor 2 (they are not results)."""
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
-def peak_memory(fn: Callable[[], object], device: Device = None) -> int:
-    """Peak bytes of tensor memory allocated while ``fn()`` runs (above what was live before).
-
-    CUDA: the caching allocator's peak counter, after one untimed call of ``fn`` (the first matrix
-    product on a device allocates cuBLAS's workspace, about 64 MB that stay alive). CPU: the
-    allocation/free records of ``torch.profiler`` (``profile_memory=True``), summed in time order.
-    """
-    device = torch.device(device if device is not None else "cpu")
-    if device.type == "cuda":
-        fn()
-        torch.cuda.synchronize(device)
-        base = torch.cuda.memory_allocated(device)
-        torch.cuda.reset_peak_memory_stats(device)
-        fn()
-        torch.cuda.synchronize(device)
-        return torch.cuda.max_memory_allocated(device) - base
-    from torch.profiler import ProfilerActivity, profile
-
-    with _quiet_stderr(), profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
-        fn()
-    records = sorted((e.start_ns(), e.nbytes()) for e in prof.profiler.kineto_results.events()
-                     if e.name() == "[memory]")
-    live = np.cumsum([nbytes for _, nbytes in records]) if records else np.zeros(1)
-    return int(max(live.max(), 0))
-
 
 def meta_gradient_memory(steps: int, *, meta_batch: int = 25, k_shot: int = 10,
                          first_order: bool = False, truncate: int | None = None, seed: int = 0,

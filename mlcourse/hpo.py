@@ -1,0 +1,553 @@
+"""Gradient-based hyperparameter optimisation over long inner loops.
+
+The bilevel problem of the lecture (Micaelli & Storkey 2021, "Gradient-based Hyperparameter
+Optimization Over Long Horizons", eq. 1):
+
+    λ* = argmin_λ L_val(θ_T(λ))   subject to   θ_{t+1} = Φ(θ_t, ∇L_train(θ_t), λ),  t < T.
+
+Here Φ is SGD with momentum μ and a learning-rate schedule α_t = exp(λ_{w(t)}) shared over W
+contiguous windows (w(t) = ⌊tW/T⌋). The hypergradient dL_val/dλ is computed three ways:
+
+- reverse mode (BPTT through the unroll; memory O(T)) — :func:`hypergradient_reverse`;
+- forward mode (carry the tangents dθ_t/dλ, dv_t/dλ; memory constant in T, cost ∝ number of
+  hyperparameters; Franceschi et al. 2017, "Forward and Reverse Gradient-Based Hyperparameter
+  Optimization") — :func:`hypergradient_forward`;
+- central finite differences — :func:`hypergradient_fd`.
+
+Further sections, one idea each: the sharing bound MSE_W ≤ MSE_1/W + ε²(W² − 1)/12 and its optimal
+W (Micaelli & Storkey 2021, Theorem 1); short-horizon bias on the noisy quadratic (Wu, Ren, Liao &
+Grosse 2018); implicit differentiation with a Neumann series (Lorraine, Vicol & Duvenaud 2020);
+truncated backprop, ES and persistent ES on influence balancing (Vicol, Metz & Sohl-Dickstein 2021).
+
+Everything defaults to float64 (finite differences need it). Apple's MPS backend has no float64:
+on ``mps`` the float64 functions fall back to the CPU.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+import numpy as np
+import torch
+from scipy.optimize import minimize
+from torch import Tensor
+from torch.func import grad
+
+from mlcourse import runtime
+from mlcourse.memory import peak_memory
+
+Device = str | torch.device | None  # None: runtime.get_device()'s choice (cuda → mps → cpu)
+
+
+def _device(device: Device, dtype: torch.dtype = torch.float64) -> torch.device:
+    device = device if isinstance(device, torch.device) else runtime.get_device(device)
+    if device.type == "mps" and dtype == torch.float64:
+        return torch.device("cpu")  # MPS has no float64
+    return device
+
+
+# --- the inner problem: least squares trained by SGD with momentum --------------------------------
+
+@dataclass(frozen=True)
+class LeastSquares:
+    """A d-dimensional least-squares problem: L(θ) = ½ mean((Xθ − y)²) on a train and a val split."""
+
+    x_train: Tensor
+    y_train: Tensor
+    x_val: Tensor
+    y_val: Tensor
+    theta0: Tensor
+
+    def _split(self, rows: Tensor | None) -> tuple[Tensor, Tensor]:
+        return (self.x_train, self.y_train) if rows is None else (self.x_train[rows], self.y_train[rows])
+
+    def train_loss(self, theta: Tensor, rows: Tensor | None = None) -> Tensor:
+        """½ mean((Xθ − y)²) on the training split (or on its ``rows``, a minibatch)."""
+        x, y = self._split(rows)
+        return 0.5 * (x @ theta - y).pow(2).mean()
+
+    def train_grad(self, theta: Tensor, rows: Tensor | None = None) -> Tensor:
+        """∇L_train(θ) = Xᵀ(Xθ − y)/n in closed form (equals ``torch.func.grad(train_loss)``)."""
+        x, y = self._split(rows)
+        return x.T @ (x @ theta - y) / len(y)
+
+    def train_hvp(self, z: Tensor, rows: Tensor | None = None) -> Tensor:
+        """H z = XᵀX z / n for a batch of tangents z [..., d] (the Hessian does not depend on θ)."""
+        x, _ = self._split(rows)
+        return (z @ x.T) @ x / len(x)
+
+    def val_loss(self, theta: Tensor) -> Tensor:
+        """½ mean((Xθ − y)²) on the validation split: the outer objective L_val."""
+        return 0.5 * (self.x_val @ theta - self.y_val).pow(2).mean()
+
+
+def make_problem(d: int = 10, n_train: int = 40, n_val: int = 40, noise: float = 0.5,
+                 condition: float = 100.0, *, seed: int = 0, device: Device = None) -> LeastSquares:
+    """Random regression y = Xθ_true + noise, θ_0 = 0. The columns of X ~ N(0, 1) are scaled
+    log-uniformly so that the Hessian's eigenvalues spread over ≈ ``condition`` (slow directions
+    make the learning rates matter over the whole horizon)."""
+    if d < 1 or n_train < 1 or n_val < 1 or condition < 1:
+        raise ValueError(f"need d, n_train, n_val >= 1 and condition >= 1, got {d}, {n_train}, "
+                         f"{n_val}, {condition}")
+    gen = torch.Generator().manual_seed(seed)
+    theta_true = torch.randn(d, generator=gen, dtype=torch.float64)
+    scales = torch.logspace(0, -0.5 * math.log10(condition), d, dtype=torch.float64)
+
+    def split(n: int) -> tuple[Tensor, Tensor]:
+        x = torch.randn(n, d, generator=gen, dtype=torch.float64) * scales
+        return x, x @ theta_true + noise * torch.randn(n, generator=gen, dtype=torch.float64)
+
+    dev = _device(device)
+    (xt, yt), (xv, yv) = split(n_train), split(n_val)
+    return LeastSquares(*(t.to(dev) for t in (xt, yt, xv, yv, torch.zeros(d, dtype=torch.float64))))
+
+
+def window_index(n_windows: int, T: int) -> Tensor:
+    """w(t) = ⌊t W / T⌋: which of the W contiguous windows step t belongs to ([T], int64)."""
+    if T < 1 or not 1 <= n_windows <= T:
+        raise ValueError(f"need 1 <= number of windows <= T, got {n_windows} windows for T={T}")
+    return torch.arange(T) * n_windows // T
+
+
+def _check_schedule(log_lrs: Tensor, T: int) -> int:
+    if log_lrs.dim() != 1:
+        raise ValueError(f"log_lrs must be 1-d [W], got shape {tuple(log_lrs.shape)}")
+    if T < 1 or not 1 <= len(log_lrs) <= T:
+        raise ValueError(f"need 1 <= number of windows <= T, got {len(log_lrs)} windows for T={T}")
+    return len(log_lrs)
+
+
+def lr_schedule(log_lrs: Tensor, T: int) -> Tensor:
+    """α_t = exp(λ_{w(t)}): W shared log learning rates spread over T steps ([W] → [T])."""
+    _check_schedule(log_lrs, T)
+    return log_lrs.exp()[window_index(len(log_lrs), T).to(log_lrs.device)]
+
+
+def _batches(problem: LeastSquares, T: int, batch_size: int | None, seed: int) -> Iterator[Tensor | None]:
+    """The minibatch rows of each step (None: full batch), fixed by ``seed`` (common random numbers).
+
+    A generator: nothing of size T is held in memory."""
+    n = len(problem.y_train)
+    if batch_size is not None and not 1 <= batch_size <= n:
+        raise ValueError(f"batch_size must be in [1, {n}], got {batch_size}")
+    return _batch_rows(n, T, batch_size, seed, problem.y_train.device)
+
+
+def _batch_rows(n: int, T: int, batch_size: int | None, seed: int, device: torch.device) -> Iterator[Tensor | None]:
+    gen = torch.Generator().manual_seed(seed)
+    for _ in range(T):
+        yield None if batch_size is None else torch.randperm(n, generator=gen)[:batch_size].to(device)
+
+
+def unroll(problem: LeastSquares, log_lrs: Tensor, T: int, *, momentum: float = 0.9,
+           batch_size: int | None = None, seed: int = 0) -> tuple[Tensor, Tensor]:
+    """The inner loop: T steps of SGD with momentum (PyTorch's convention) from θ_0, v_0 = 0:
+
+        v_{t+1} = μ v_t + ∇L_train(θ_t),    θ_{t+1} = θ_t − α_t v_{t+1}.
+
+    Differentiable in ``log_lrs``. Returns (θ_T, v_T).
+    """
+    alphas = lr_schedule(log_lrs, T)
+    theta, v = problem.theta0, torch.zeros_like(problem.theta0)
+    for alpha, rows in zip(alphas, _batches(problem, T, batch_size, seed)):
+        v = momentum * v + problem.train_grad(theta, rows)
+        theta = theta - alpha * v
+    return theta, v
+
+
+def validation_loss(problem: LeastSquares, log_lrs: Tensor, T: int, **kw) -> Tensor:
+    """L_val(θ_T(λ)): the outer objective as a function of the shared log learning rates."""
+    return problem.val_loss(unroll(problem, log_lrs, T, **kw)[0])
+
+
+def hypergradient_reverse(problem: LeastSquares, log_lrs: Tensor, T: int, **kw) -> Tensor:
+    """dL_val/dλ by reverse mode: autograd keeps every step's (θ_t, v_t) — memory grows with T."""
+    lam = log_lrs.detach().requires_grad_()
+    return torch.autograd.grad(validation_loss(problem, lam, T, **kw), lam)[0]
+
+
+def hypergradient_forward(problem: LeastSquares, log_lrs: Tensor, T: int, *, momentum: float = 0.9,
+                          batch_size: int | None = None, seed: int = 0) -> Tensor:
+    """dL_val/dλ by forward mode (Franceschi et al. 2017, Sect. 3): carry the tangents
+    Z_t = dθ_t/dλ and U_t = dv_t/dλ (both [W, d]) through the loop,
+
+        U_{t+1} = μ U_t + Z_t H_t,     Z_{t+1} = Z_t − α_t U_{t+1} − (∂α_t/∂λ) v_{t+1}ᵀ,
+
+    with H_t = ∇²L_train(θ_t) (a Hessian–vector product per row) and ∂α_t/∂λ_j = α_t 1[w(t) = j].
+    Then dL_val/dλ = Z_T ∇L_val(θ_T). Memory: O(W d), constant in T; cost ∝ W.
+    (``torch.func.jvp`` of :func:`validation_loss` along e_j gives the same numbers, one λ_j per pass.)
+    """
+    lam = log_lrs.detach()
+    W = _check_schedule(lam, T)
+    theta, v = problem.theta0, torch.zeros_like(problem.theta0)
+    Z = torch.zeros(W, len(theta), dtype=theta.dtype, device=theta.device)
+    U = torch.zeros_like(Z)
+    for t, rows in enumerate(_batches(problem, T, batch_size, seed)):
+        w = t * W // T  # computed on the fly: nothing of size T is kept
+        alpha = lam[w].exp()
+        v = momentum * v + problem.train_grad(theta, rows)
+        U = momentum * U + problem.train_hvp(Z, rows)
+        Z = Z - alpha * U
+        Z[w] = Z[w] - alpha * v
+        theta = theta - alpha * v
+    return Z @ grad(problem.val_loss)(theta)
+
+
+def hypergradient_fd(problem: LeastSquares, log_lrs: Tensor, T: int, *, eps: float = 1e-5,
+                     **kw) -> Tensor:
+    """Central finite differences [L_val(λ + εe_j) − L_val(λ − εe_j)] / 2ε, one pair per λ_j."""
+    lam = log_lrs.detach()
+    out = torch.empty_like(lam)
+    with torch.no_grad():
+        for j in range(len(lam)):
+            e = torch.zeros_like(lam)
+            e[j] = eps
+            out[j] = (validation_loss(problem, lam + e, T, **kw)
+                      - validation_loss(problem, lam - e, T, **kw)) / (2 * eps)
+    return out
+
+
+# --- memory -----------------------------------------------------------------------------------------
+
+def hypergradient_memory(method: str, T: int, *, n_windows: int = 4, seed: int = 0,
+                         device: Device = None) -> int:
+    """Peak bytes of one hypergradient ('reverse' or 'forward') for a T-step unroll."""
+    methods = {"reverse": hypergradient_reverse, "forward": hypergradient_forward}
+    if method not in methods:
+        raise ValueError(f"method must be one of {', '.join(methods)}, got {method!r}")
+    problem = make_problem(seed=seed, device=device)
+    lam = torch.full((n_windows,), math.log(0.05), dtype=torch.float64, device=problem.theta0.device)
+    return peak_memory(lambda: methods[method](problem, lam, T), problem.theta0.device)
+
+
+# --- greediness: hypergradients over a short horizon H ---------------------------------------------
+
+def learn_schedule(problem: LeastSquares, T: int, n_windows: int, horizon: int, *,
+                   meta_steps: int = 10, meta_lr: float = 0.05, init_lr: float = 0.02,
+                   momentum: float = 0.9, batch_size: int | None = 10, seed: int = 0,
+                   progress=False) -> Tensor:
+    """Learn W shared log learning rates greedily: each meta-step runs the T inner steps in
+    segments of ``horizon`` H steps; after each segment it takes one signed-gradient step on the
+    validation loss *at the end of that segment* (the horizon-H objective, Wu et al. 2018) and goes on
+    from the detached state. H = T is the full-horizon hypergradient. Returns λ [W].
+
+    The minibatches change with every meta-step (seed + step), so hypergradients are noisy.
+    """
+    if not 1 <= horizon <= T:
+        raise ValueError(f"horizon must be in [1, T={T}], got {horizon}")
+    lam = torch.full((n_windows,), math.log(init_lr), dtype=problem.theta0.dtype,
+                     device=problem.theta0.device)
+    windows = window_index(n_windows, T)
+    for step in runtime.track(range(meta_steps), progress, desc="meta-steps"):
+        state = (problem.theta0, torch.zeros_like(problem.theta0))
+        for start in range(0, T, horizon):
+            stop = min(start + horizon, T)
+            lam_ = lam.detach().requires_grad_()
+            seg = lr_schedule(lam_, T)[start:stop]
+            theta, v = state
+            for alpha, rows in zip(seg, _batches(problem, stop - start, batch_size,
+                                                 seed + 1000 * step + start)):
+                v = momentum * v + problem.train_grad(theta, rows)
+                theta = theta - alpha * v
+            g = torch.autograd.grad(problem.val_loss(theta), lam_)[0]
+            touched = torch.zeros_like(lam, dtype=torch.bool)
+            touched[windows[start:stop].unique()] = True
+            lam = torch.where(touched, lam - meta_lr * g.sign(), lam)
+            state = (theta.detach(), v.detach())
+    return lam.detach()
+
+
+def hypergradient_variance(problem: LeastSquares, log_lrs: Tensor, T: int, *, n_seeds: int = 8,
+                           batch_size: int = 10, momentum: float = 0.9) -> Tensor:
+    """Per-window variance of the full-horizon hypergradient over minibatch seeds ([W])."""
+    if n_seeds < 2:
+        raise ValueError(f"need n_seeds >= 2 to estimate a variance, got {n_seeds}")
+    gs = torch.stack([hypergradient_reverse(problem, log_lrs, T, momentum=momentum,
+                                            batch_size=batch_size, seed=s) for s in range(n_seeds)])
+    return gs.var(0)
+
+
+# --- sharing hyperparameters over windows (Micaelli & Storkey 2021, Sect. 4) -----------------------
+
+def sharing_bound(mse1: float, eps: float, W: float) -> float:
+    """MSE_W ≤ MSE_1/W + ε²(W² − 1)/12: averaging the hypergradients of W contiguous steps cuts the
+    noise variance by W but adds the bias of a hypergradient that drifts by at most ε per step."""
+    if mse1 < 0 or eps < 0 or W < 1:
+        raise ValueError(f"need mse1 >= 0, eps >= 0, W >= 1, got {mse1}, {eps}, {W}")
+    return mse1 / W + eps ** 2 * (W ** 2 - 1) / 12
+
+
+def optimal_window(mse1: float, eps: float) -> tuple[float, int]:
+    """The W minimising the bound: d/dW = −MSE_1/W² + ε²W/6 = 0 ⇒ W* = (6 MSE_1/ε²)^{1/3}.
+
+    Returns (W*, the better of the two integers around it, at least 1)."""
+    if mse1 <= 0 or eps <= 0:
+        raise ValueError(f"need mse1 > 0 and eps > 0, got {mse1} and {eps}")
+    w = (6 * mse1 / eps ** 2) ** (1 / 3)
+    candidates = [max(1, math.floor(w)), max(1, math.ceil(w))]
+    return w, min(candidates, key=lambda k: sharing_bound(mse1, eps, k))
+
+
+def simulate_sharing(T: int = 400, W: int = 40, sigma: float = 0.25, eps: float = 0.08, *,
+                     drift: bool = True, trials: int = 2000, seed: int = 0) -> float:
+    """Monte-Carlo MSE of shared hypergradients. Per-step hypergradients g_t = h_t + σ ξ_t with
+    h_t = ε t (maximal drift) or h_t = 0; each step gets the mean of g over its window of W
+    contiguous steps (W = 1: no sharing). Returns mean over t and trials of (ĝ_t − h_t)²."""
+    if T < 1 or not 1 <= W <= T or T % W:
+        raise ValueError(f"W must divide T with 1 <= W <= T, got W={W}, T={T}")
+    rng = np.random.default_rng(seed)
+    h = eps * np.arange(T) if drift else np.zeros(T)
+    g = h + sigma * rng.standard_normal((trials, T))
+    shared = g.reshape(trials, T // W, W).mean(-1, keepdims=True)
+    return float(((np.broadcast_to(shared, (trials, T // W, W)).reshape(trials, T) - h) ** 2).mean())
+
+
+# --- short-horizon bias on the noisy quadratic (Wu et al. 2018) ------------------------------------
+
+def noisy_quadratic(d: int = 1000) -> tuple[np.ndarray, np.ndarray]:
+    """Curvatures h_i log-spaced in [1e-3, 1] and noise variances σ_i² = h_i (our setting).
+
+    Loss ½ Σ h_i (θ_i − c_i)² with c_i ~ N(0, σ_i²): a stochastic gradient is h_i(θ_i − c_i), so SGD
+    with rate α maps E[θ_i²] ↦ (1 − αh_i)² E[θ_i²] + α² h_i² σ_i² (Wu et al. 2018, Sect. 2).
+    """
+    if d < 1:
+        raise ValueError(f"d must be >= 1, got {d}")
+    h = np.logspace(-3, 0, d)
+    return h, h.copy()
+
+
+def nqm_losses(lrs: np.ndarray, h: np.ndarray, sigma2: np.ndarray, theta2: float = 1.0) -> np.ndarray:
+    """Expected loss ½ Σ h_i E[θ_i²] after each step of SGD with rates ``lrs`` (closed-form
+    recursion, no sampling; the irreducible ½ Σ h_i σ_i² is left out). E[θ_i²] starts at ``theta2``."""
+    a = np.full_like(h, theta2)
+    out = np.empty(len(lrs))
+    for t, lr in enumerate(lrs):
+        a = (1 - lr * h) ** 2 * a + lr ** 2 * h ** 2 * sigma2
+        out[t] = 0.5 * np.sum(h * a)
+    return out
+
+
+def greedy_schedule(h: np.ndarray, sigma2: np.ndarray, T: int, theta2: float = 1.0) -> np.ndarray:
+    """Horizon-1 optimal rates: α_t = argmin_α E[loss_{t+1}] = Σ h²A / Σ h³(A + σ²), A = E[θ_t²]."""
+    a = np.full_like(h, theta2)
+    lrs = np.empty(T)
+    for t in range(T):
+        lrs[t] = np.sum(h ** 2 * a) / np.sum(h ** 3 * (a + sigma2))
+        a = (1 - lrs[t] * h) ** 2 * a + lrs[t] ** 2 * h ** 2 * sigma2
+    return lrs
+
+
+def _constant_phase(a: np.ndarray, lr: float, k: int, h: np.ndarray, sigma2: np.ndarray) -> np.ndarray:
+    """E[θ²] after k steps at a constant rate, in closed form: r^k (A − A∞) + A∞, r = (1 − αh)²."""
+    r = (1 - lr * h) ** 2
+    stationary = lr ** 2 * h ** 2 * sigma2 / (1 - r)
+    return r ** k * (a - stationary) + stationary
+
+
+def two_stage_loss(lr1: float, lr2: float, switch: int, h: np.ndarray, sigma2: np.ndarray, T: int,
+                   theta2: float = 1.0) -> float:
+    """Final expected loss of the schedule α_t = lr1 for t < switch, lr2 afterwards."""
+    if not 0 <= switch <= T:
+        raise ValueError(f"switch must be in [0, T={T}], got {switch}")
+    a = _constant_phase(np.full_like(h, theta2), lr1, switch, h, sigma2)
+    return float(0.5 * np.sum(h * _constant_phase(a, lr2, T - switch, h, sigma2)))
+
+
+def best_two_stage(h: np.ndarray, sigma2: np.ndarray, T: int, switch: int | None = None,
+                   theta2: float = 1.0) -> tuple[float, float, float]:
+    """The best two-stage schedule with a given switch step (default T/2): a grid over
+    (lr1, lr2), refined by Nelder–Mead on their logs. Returns (loss, lr1, lr2)."""
+    switch = T // 2 if switch is None else switch
+    stable = 2 / h.max()  # every rate above this diverges along the sharpest direction
+
+    def loss(x: np.ndarray) -> float:
+        lr1, lr2 = np.exp(x)
+        return two_stage_loss(lr1, lr2, switch, h, sigma2, T, theta2) if max(lr1, lr2) < stable else np.inf
+
+    grid = [(loss(np.log([a, b])), a, b) for a in np.linspace(0.1, 1.9, 19) * stable / 2
+            for b in np.logspace(-3, 0, 31) * stable / 2]
+    _, a, b = min(grid)
+    res = minimize(loss, np.log([a, b]), method="Nelder-Mead", options=dict(xatol=1e-8, fatol=1e-12))
+    lr1, lr2 = np.exp(res.x)
+    return float(res.fun), float(lr1), float(lr2)
+
+
+# --- implicit differentiation with a Neumann series (Lorraine, Vicol & Duvenaud 2020) ---------------
+
+@dataclass(frozen=True)
+class Ridge:
+    """Ridge regression: L_train(θ, λ) = ½ mean((Xθ − y)²) + ½ e^λ ‖θ‖²,
+    L_val(θ) = ½ mean((X_v θ − y_v)²)."""
+
+    x_train: Tensor
+    y_train: Tensor
+    x_val: Tensor
+    y_val: Tensor
+
+    def train_loss(self, theta: Tensor, log_lam: Tensor) -> Tensor:
+        return 0.5 * (self.x_train @ theta - self.y_train).pow(2).mean() + 0.5 * log_lam.exp() * theta @ theta
+
+    def val_loss(self, theta: Tensor) -> Tensor:
+        return 0.5 * (self.x_val @ theta - self.y_val).pow(2).mean()
+
+    def hessian(self, log_lam: Tensor) -> Tensor:
+        """∇²_θ L_train = XᵀX/n + e^λ I (constant in θ)."""
+        n, d = self.x_train.shape
+        return self.x_train.T @ self.x_train / n + log_lam.exp() * torch.eye(d, dtype=self.x_train.dtype,
+                                                                                 device=self.x_train.device)
+
+
+def make_ridge(n: int = 20, d: int = 50, n_val: int = 20, noise: float = 0.5, *, seed: int = 0,
+               device: Device = None) -> Ridge:
+    """An over-parameterised ridge problem (n < d, so XᵀX/n is singular and λ sets λ_min of H)."""
+    if n < 1 or d < 1 or n_val < 1:
+        raise ValueError(f"need n, d, n_val >= 1, got {n}, {d}, {n_val}")
+    gen = torch.Generator().manual_seed(seed)
+    theta_true = torch.randn(d, generator=gen, dtype=torch.float64) / math.sqrt(d)
+    xt, xv = (torch.randn(m, d, generator=gen, dtype=torch.float64) for m in (n, n_val))
+    yt, yv = (x @ theta_true + noise * torch.randn(len(x), generator=gen, dtype=torch.float64) for x in (xt, xv))
+    dev = _device(device)
+    return Ridge(*(t.to(dev) for t in (xt, yt, xv, yv)))
+
+
+def ridge_solution(problem: Ridge, log_lam: Tensor) -> Tensor:
+    """θ*(λ) = (XᵀX/n + e^λ I)⁻¹ Xᵀy/n, the exact inner optimum."""
+    n = len(problem.y_train)
+    return torch.linalg.solve(problem.hessian(log_lam), problem.x_train.T @ problem.y_train / n)
+
+
+def neumann_ihvp(hvp: Callable[[Tensor], Tensor], v: Tensor, alpha: float, K: int) -> Tensor:
+    """H⁻¹v ≈ α Σ_{k=0}^{K} (I − αH)^k v (Lorraine et al. 2020, Algorithm 3), from H-vector products.
+
+    Converges when 0 < α < 2/λ_max; the relative error is ≤ ρ^{K+1}, ρ = max_i |1 − αλ_i|."""
+    if K < 0 or alpha <= 0:
+        raise ValueError(f"need K >= 0 and alpha > 0, got K={K}, alpha={alpha}")
+    term, total = v, v
+    for _ in range(K):
+        term = term - alpha * hvp(term)
+        total = total + term
+    return alpha * total
+
+
+def hypergradient_ift(problem: Ridge, log_lam: Tensor, *, K: int | None = None,
+                      alpha: float | None = None) -> Tensor:
+    """dL_val(θ*(λ))/dλ by the implicit function theorem (Lorraine et al. 2020, eq. 2–4):
+
+        dL_val/dλ = −(∂²L_train/∂λ∂θ)ᵀ H⁻¹ ∇_θ L_val(θ*),   H = ∇²_θ L_train(θ*, λ).
+
+    ``K=None`` solves with H exactly; otherwise H⁻¹ is the K-term Neumann series with step α
+    (default 2/(λ_min + λ_max), for which ρ = 1 − αλ_min). Hessian–vector products: grad of (∇_θL · z).
+    """
+    lam = log_lam.detach()
+    theta = ridge_solution(problem, lam)
+    v = grad(problem.val_loss)(theta)
+    grad_theta = grad(problem.train_loss, argnums=0)
+    if K is None:
+        u = torch.linalg.solve(problem.hessian(lam), v)
+    else:
+        if alpha is None:
+            eig = torch.linalg.eigvalsh(problem.hessian(lam))
+            alpha = 2 / float(eig[0] + eig[-1])
+        u = neumann_ihvp(lambda z: grad(lambda th: grad_theta(th, lam) @ z)(theta), v, alpha, K)
+    mixed = grad(lambda l: grad_theta(theta, l) @ u)(lam)  # (∂²L_train/∂λ∂θ)ᵀ u
+    return -mixed
+
+
+# --- truncation, ES and persistent ES on influence balancing (Vicol et al. 2021, Sect. 5.1) --------
+
+@dataclass(frozen=True)
+class Influence:
+    """Influence balancing (Tallec & Ollivier 2017): s_{t+1} = A s_t + θ b, loss ½(s_t[0] − 1)².
+
+    A = ½(I + S) with S the upper shift, b = (+1 × p, −1 × (n − p)). One step after θ moves, only
+    the positive entry b_0 has reached s[0]; in the long run all n do, with net sign p − (n − p) < 0.
+    """
+
+    A: Tensor
+    b: Tensor
+
+    @property
+    def optimum(self) -> float:
+        """θ* with s*[0] = 1 at the fixed point s* = θ (I − A)⁻¹ b."""
+        n = len(self.b)
+        return 1.0 / float(torch.linalg.solve(torch.eye(n, dtype=self.A.dtype, device=self.A.device) - self.A,
+                                              self.b)[0])
+
+    def step(self, s: Tensor, theta: Tensor, K: int) -> tuple[Tensor, Tensor]:
+        """K steps from state(s) s ([n] or [N, n]) with θ (scalar or [N]); the loss after them."""
+        for _ in range(K):
+            s = s @ self.A.T + theta[..., None] * self.b
+        return s, 0.5 * (s[..., 0] - 1) ** 2
+
+
+def influence_balancing(n: int = 23, n_positive: int = 10, *, device: Device = None) -> Influence:
+    """The problem of Vicol et al. (n = 23 units, 10 positive): θ* = −1/6."""
+    if not 0 <= n_positive <= n or n < 1:
+        raise ValueError(f"need 0 <= n_positive <= n, got n={n}, n_positive={n_positive}")
+    dev = _device(device)
+    A = 0.5 * (torch.eye(n, dtype=torch.float64) + torch.diag(torch.ones(n - 1, dtype=torch.float64), 1))
+    b = torch.cat([torch.ones(n_positive), -torch.ones(n - n_positive)]).double()
+    return Influence(A.to(dev), b.to(dev))
+
+
+def _check_outer(steps: int, K: int, lr: float) -> None:
+    if steps < 1 or K < 1 or lr <= 0:
+        raise ValueError(f"need steps >= 1, K >= 1, lr > 0, got {steps}, {K}, {lr}")
+
+
+def train_truncated(problem: Influence, *, theta0: float = 0.5, K: int = 1, steps: int = 3000,
+                    lr: float = 1e-4) -> np.ndarray:
+    """Online truncated BPTT: unroll K steps, differentiate the loss through those K only, update θ,
+    carry the (detached) state on. Biased: it ignores θ's influence on the state it started from."""
+    _check_outer(steps, K, lr)
+    s = torch.ones_like(problem.b)
+    theta = torch.tensor(theta0, dtype=s.dtype, device=s.device)
+    path = np.empty(steps + 1)
+    path[0] = theta0
+    for i in range(steps):
+        th = theta.clone().requires_grad_()
+        s_new, loss = problem.step(s, th, K)
+        theta = theta - lr * torch.autograd.grad(loss, th)[0]
+        s = s_new.detach()
+        path[i + 1] = float(theta)
+    return path
+
+
+def train_es(problem: Influence, *, persistent: bool, theta0: float = 0.5, K: int = 1,
+             steps: int = 3000, lr: float = 1e-4, sigma: float = 0.1, n_particles: int = 1000,
+             seed: int = 0, progress=False) -> np.ndarray:
+    """Online (antithetic) ES or persistent ES (Vicol et al. 2021, Algorithms 1–2).
+
+    Every truncation, each particle i unrolls K steps with θ + ε_i (ε_i ~ N(0, σ²), in ± pairs).
+    ES: g = Σ ε_i L_i / (Nσ²), all particles restart from one state advanced with θ itself —
+    as biased as truncation. PES: each particle keeps its own state and the running sum ξ_i of all
+    perturbations it has seen, g = Σ ξ_i L_i / (Nσ²) — unbiased for the infinite unroll.
+    """
+    _check_outer(steps, K, lr)
+    if sigma <= 0 or n_particles < 2 or n_particles % 2:
+        raise ValueError(f"need sigma > 0 and an even n_particles >= 2, got {sigma}, {n_particles}")
+    gen = torch.Generator().manual_seed(seed)
+    dev, dt = problem.b.device, problem.b.dtype
+    half = n_particles // 2
+    states = torch.ones(n_particles, len(problem.b), dtype=dt, device=dev)
+    shared = torch.ones(len(problem.b), dtype=dt, device=dev)
+    xi = torch.zeros(n_particles, dtype=dt, device=dev)
+    theta = torch.tensor(theta0, dtype=dt, device=dev)
+    path = np.empty(steps + 1)
+    path[0] = theta0
+    for i in runtime.track(range(steps), progress, desc="outer steps"):
+        e = sigma * torch.randn(half, generator=gen, dtype=dt).to(dev)
+        e = torch.cat([e, -e])
+        if persistent:
+            states, losses = problem.step(states, theta + e, K)
+            xi = xi + e
+            g = (xi * losses).sum() / (n_particles * sigma ** 2)
+        else:
+            _, losses = problem.step(shared.expand(n_particles, -1), theta + e, K)
+            shared, _ = problem.step(shared, theta, K)
+            g = (e * losses).sum() / (n_particles * sigma ** 2)
+        theta = theta - lr * g
+        path[i + 1] = float(theta)
+    return path

@@ -1,0 +1,233 @@
+"""Tests for mlcourse.hpo: three hypergradients that agree, memory, sharing, short horizons, IFT, PES."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from torch.func import grad, hessian, jvp
+
+from mlcourse import hpo
+
+LOG_LRS = torch.log(torch.tensor([0.05, 0.03, 0.02, 0.01], dtype=torch.float64))
+
+
+@pytest.fixture(scope="module")
+def problem() -> hpo.LeastSquares:
+    return hpo.make_problem(device="cpu")
+
+
+def rel(a: torch.Tensor, b: torch.Tensor) -> float:
+    return float((a - b).norm() / b.norm())
+
+
+# --- schedule and inner loop -------------------------------------------------------------------
+
+def test_lr_schedule_is_piecewise_constant_over_contiguous_windows() -> None:
+    lam = torch.log(torch.tensor([0.1, 0.2, 0.3], dtype=torch.float64))
+    sched = hpo.lr_schedule(lam, 7)
+    assert sched.shape == (7,)
+    assert hpo.window_index(3, 7).tolist() == [0, 0, 0, 1, 1, 2, 2]
+    assert torch.allclose(sched, torch.tensor([0.1, 0.1, 0.1, 0.2, 0.2, 0.3, 0.3], dtype=torch.float64))
+
+
+@pytest.mark.parametrize("lam, T", [(torch.zeros(2, 2), 10), (torch.zeros(11), 10), (torch.zeros(0), 10)])
+def test_lr_schedule_rejects_bad_shapes(lam: torch.Tensor, T: int) -> None:
+    with pytest.raises(ValueError):
+        hpo.lr_schedule(lam, T)
+
+
+def test_closed_form_gradient_and_hvp_match_autodiff(problem: hpo.LeastSquares) -> None:
+    theta = torch.randn(10, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    rows = torch.tensor([0, 3, 5, 7])
+    assert torch.allclose(problem.train_grad(theta, rows), grad(problem.train_loss)(theta, rows), atol=1e-12)
+    z = torch.randn(3, 10, dtype=torch.float64)
+    H = hessian(problem.train_loss)(theta)
+    assert torch.allclose(problem.train_hvp(z), z @ H.T, atol=1e-12)
+
+
+def test_unroll_matches_torch_optim_sgd_with_momentum(problem: hpo.LeastSquares) -> None:
+    T = 30
+    theta_T, _ = hpo.unroll(problem, LOG_LRS, T, momentum=0.9)
+    w = problem.theta0.clone().requires_grad_()
+    opt = torch.optim.SGD([w], lr=1.0, momentum=0.9)
+    for alpha in hpo.lr_schedule(LOG_LRS, T):
+        opt.param_groups[0]["lr"] = float(alpha)
+        opt.zero_grad()
+        problem.train_loss(w).backward()
+        opt.step()
+    assert torch.allclose(theta_T, w.detach(), atol=1e-12)
+
+
+# --- three hypergradients --------------------------------------------------------------------------
+
+def test_forward_reverse_and_finite_differences_agree(problem: hpo.LeastSquares) -> None:
+    """Reference: T = 200, 4 windows, float64 — all three agree to <= 1e-6 relative."""
+    rev = hpo.hypergradient_reverse(problem, LOG_LRS, 200)
+    fwd = hpo.hypergradient_forward(problem, LOG_LRS, 200)
+    fd = hpo.hypergradient_fd(problem, LOG_LRS, 200)
+    assert rel(fwd, rev) < 1e-10
+    assert rel(fd, rev) < 1e-6
+    assert rev.abs().min() > 1e-6  # not trivially zero
+
+
+def test_forward_mode_with_minibatches_matches_reverse(problem: hpo.LeastSquares) -> None:
+    kw = dict(batch_size=8, seed=3)
+    rev = hpo.hypergradient_reverse(problem, LOG_LRS, 60, **kw)
+    assert rel(hpo.hypergradient_forward(problem, LOG_LRS, 60, **kw), rev) < 1e-10
+    assert rel(hpo.hypergradient_fd(problem, LOG_LRS, 60, **kw), rev) < 1e-6
+
+
+def test_forward_recursion_equals_torch_func_jvp(problem: hpo.LeastSquares) -> None:
+    fwd = hpo.hypergradient_forward(problem, LOG_LRS, 50)
+    for j in range(len(LOG_LRS)):
+        e = torch.zeros_like(LOG_LRS)
+        e[j] = 1.0
+        _, tangent = jvp(lambda lam: hpo.validation_loss(problem, lam, 50), (LOG_LRS,), (e,))
+        assert abs(float(tangent) - float(fwd[j])) < 1e-12 * max(1.0, abs(float(fwd[j])))
+
+
+def test_reverse_memory_grows_linearly_forward_stays_flat() -> None:
+    rev = [hpo.hypergradient_memory("reverse", T) for T in (100, 200, 400)]
+    fwd = [hpo.hypergradient_memory("forward", T) for T in (100, 200, 400)]
+    assert rev[0] < rev[1] < rev[2]
+    slope1, slope2 = (rev[1] - rev[0]) / 100, (rev[2] - rev[1]) / 200
+    assert abs(slope1 - slope2) / slope2 < 0.1  # linear in T
+    assert max(fwd) == min(fwd) and fwd[0] < rev[0]
+    with pytest.raises(ValueError):
+        hpo.hypergradient_memory("sideways", 10)
+
+
+# --- sharing -----------------------------------------------------------------------------------------
+
+def test_sharing_bound_reference_values() -> None:
+    assert hpo.sharing_bound(0.0625, 0.08, 1) == pytest.approx(0.0625)
+    assert hpo.sharing_bound(0.0625, 0.0, 40) == pytest.approx(0.0015625)
+    assert hpo.sharing_bound(0.0625, 0.08, 40) == pytest.approx(0.85436, abs=1e-5)
+
+
+def test_simulated_sharing_reaches_the_bound_within_3_percent() -> None:
+    assert hpo.simulate_sharing(W=1, drift=False) == pytest.approx(0.0625, rel=0.03)
+    assert hpo.simulate_sharing(drift=False) == pytest.approx(0.0015625, rel=0.03)
+    assert hpo.simulate_sharing(drift=True) == pytest.approx(hpo.sharing_bound(0.0625, 0.08, 40), rel=0.03)
+
+
+def test_optimal_window_minimises_the_bound() -> None:
+    w, k = hpo.optimal_window(0.0625, 0.08)
+    assert w == pytest.approx((6 * 0.0625 / 0.08 ** 2) ** (1 / 3))
+    grid = np.linspace(1, 40, 39001)
+    assert abs(grid[np.argmin([hpo.sharing_bound(0.0625, 0.08, g) for g in grid])] - w) < 2e-3
+    assert k == min(range(1, 41), key=lambda j: hpo.sharing_bound(0.0625, 0.08, j))
+    for bad in [(0.0, 0.1), (0.1, 0.0)]:
+        with pytest.raises(ValueError):
+            hpo.optimal_window(*bad)
+    with pytest.raises(ValueError):
+        hpo.simulate_sharing(T=400, W=7)
+
+
+# --- short-horizon bias -----------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def nqm() -> tuple[np.ndarray, np.ndarray]:
+    return hpo.noisy_quadratic(1000)
+
+
+def test_greedy_rate_minimises_the_next_loss(nqm) -> None:
+    h, s2 = nqm
+    lrs = hpo.greedy_schedule(h, s2, 5)
+    for t in range(5):
+        best = hpo.nqm_losses(lrs[:t + 1], h, s2)[-1]
+        for delta in (-1e-4, 1e-4):
+            assert hpo.nqm_losses(np.r_[lrs[:t], lrs[t] + delta], h, s2)[-1] > best
+
+
+def test_two_stage_closed_form_equals_the_recursion(nqm) -> None:
+    h, s2 = nqm
+    direct = hpo.nqm_losses(np.r_[np.full(30, 0.7), np.full(20, 0.05)], h, s2)[-1]
+    assert hpo.two_stage_loss(0.7, 0.05, 30, h, s2, 50) == pytest.approx(direct, rel=1e-12)
+
+
+def test_short_horizon_bias_reference(nqm) -> None:
+    """Reference: greedy 1.920 vs best two-stage (switch at T/2) 0.220 — about 8x worse."""
+    h, s2 = nqm
+    greedy = hpo.nqm_losses(hpo.greedy_schedule(h, s2, 1000), h, s2)[-1]
+    best, lr1, lr2 = hpo.best_two_stage(h, s2, 1000)
+    assert greedy == pytest.approx(1.920, abs=2e-3)
+    assert best == pytest.approx(0.220, abs=2e-3)
+    assert 7.5 < greedy / best < 9.5 and lr1 > lr2
+    # a free switch step only helps the two-stage schedule
+    assert hpo.best_two_stage(h, s2, 1000, switch=280)[0] < best
+
+
+# --- implicit differentiation ---------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def ridge() -> hpo.Ridge:
+    return hpo.make_ridge()
+
+
+def test_ridge_solution_matches_sklearn(ridge: hpo.Ridge) -> None:
+    from sklearn.linear_model import Ridge
+
+    lam = torch.tensor(0.3, dtype=torch.float64)
+    n = len(ridge.y_train)
+    sk = Ridge(alpha=n * math.exp(0.3), fit_intercept=False).fit(ridge.x_train.numpy(), ridge.y_train.numpy())
+    assert np.allclose(hpo.ridge_solution(ridge, lam).numpy(), sk.coef_, atol=1e-10)
+
+
+def test_exact_ift_equals_finite_differences(ridge: hpo.Ridge) -> None:
+    lam, e = torch.tensor(0.0, dtype=torch.float64), 1e-5
+    fd = (ridge.val_loss(hpo.ridge_solution(ridge, lam + e)) - ridge.val_loss(hpo.ridge_solution(ridge, lam - e))) / (2 * e)
+    assert float(hpo.hypergradient_ift(ridge, lam)) == pytest.approx(float(fd), rel=1e-7)
+
+
+def test_neumann_error_bound_and_reference(ridge: hpo.Ridge) -> None:
+    """Reference: relative error of H⁻¹v <= (1 − αλ_min)^{K+1}; hypergradient error < 1e-5 at K = 50."""
+    lam = torch.tensor(0.0, dtype=torch.float64)
+    H = ridge.hessian(lam)
+    eig = torch.linalg.eigvalsh(H)
+    alpha = 2 / float(eig[0] + eig[-1])
+    v = torch.randn(50, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    exact = torch.linalg.solve(H, v)
+    for K in (0, 5, 20, 50):
+        err = rel(hpo.neumann_ihvp(lambda z: H @ z, v, alpha, K), exact)
+        assert err <= (1 - alpha * float(eig[0])) ** (K + 1) + 1e-15
+    ift = hpo.hypergradient_ift(ridge, lam)
+    assert abs(float((hpo.hypergradient_ift(ridge, lam, K=50) - ift) / ift)) < 1e-5
+    with pytest.raises(ValueError):
+        hpo.neumann_ihvp(lambda z: H @ z, v, alpha, -1)
+
+
+# --- truncation, ES, PES -----------------------------------------------------------------------
+
+def test_influence_balancing_optimum_is_minus_one_sixth() -> None:
+    assert hpo.influence_balancing().optimum == pytest.approx(-1 / 6, abs=1e-12)
+    with pytest.raises(ValueError):
+        hpo.influence_balancing(n=5, n_positive=6)
+
+
+def test_truncated_backprop_and_es_move_the_wrong_way_pes_converges() -> None:
+    """Reference (Vicol et al. 2021, n = 23, K = 1): TBPTT grows θ from 0.5; PES reaches −1/6 ± 0.01."""
+    problem = hpo.influence_balancing()
+    tbptt = hpo.train_truncated(problem, steps=3000)
+    assert tbptt[-1] > tbptt[0] + 1.0 and np.all(np.diff(tbptt[1000:]) > 0)  # after a short dip
+    es = hpo.train_es(problem, persistent=False, steps=300, n_particles=200)
+    assert es[-1] > es[0]
+    pes = hpo.train_es(problem, persistent=True, steps=3000)
+    assert abs(pes[-1] - (-1 / 6)) < 0.01
+    with pytest.raises(ValueError):
+        hpo.train_es(problem, persistent=True, n_particles=3)
+
+
+# --- greediness on the least-squares problem -------------------------------------------------------
+
+def test_learn_schedule_and_variance_shapes(problem: hpo.LeastSquares) -> None:
+    lam = hpo.learn_schedule(problem, 40, 4, 10, meta_steps=2)
+    assert lam.shape == (4,) and torch.isfinite(lam).all()
+    assert hpo.hypergradient_variance(problem, lam, 40, n_seeds=3).shape == (4,)
+    with pytest.raises(ValueError):
+        hpo.learn_schedule(problem, 40, 4, 41)
+    with pytest.raises(ValueError):
+        hpo.hypergradient_variance(problem, lam, 40, n_seeds=1)
