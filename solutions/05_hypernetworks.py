@@ -1,0 +1,179 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 05 · Hypernetworks — exercises
+# Five questions: the exact ridge best response a hypernet is compared with, the 2-D hypervolume that
+# judges a Pareto front, the weight matrix of the STN layer, what a Self-Tuning Network can tune, and
+# what linear scalarisation does on a concave front. Reference implementations live in
+# `mlcourse.hypernets`.
+
+# %%
+import numpy as np
+import torch
+
+import mlcourse
+from mlcourse import hypernets as H
+from mlcourse.grading import check, digest
+
+device = mlcourse.setup()
+X, y, Xval, yval = H.ridge_problem(n=20, d=50, noise=1.0, seed=0, device="cpu")
+
+# %% [markdown]
+# ### Q1 · The ridge best response
+# For $\mathcal{L}_{train}(\mathbf{w}, \lambda) = \tfrac1n\lVert X\mathbf{w} - \mathbf{y}\rVert^2 + e^{\lambda}\lVert\mathbf{w}\rVert^2$,
+# write `ridge_best_response(X, y, log_lam)` returning $\mathbf{w}^*(\lambda) = \arg\min_\mathbf{w}\mathcal{L}_{train}$
+# (a tensor of shape `[d]`, for a float `log_lam`). Set the gradient to zero and solve the linear
+# system with `torch.linalg.solve` (do not form an inverse).
+
+# %%
+def ridge_best_response(X, y, log_lam):
+    ### BEGIN SOLUTION
+    n, d = X.shape
+    system = X.T @ X / n + np.exp(log_lam) * torch.eye(d, dtype=X.dtype)
+    return torch.linalg.solve(system, X.T @ y / n)
+    ### END SOLUTION
+
+
+# %% tags=["check"]
+with check("Q1 ridge best response", hint="Differentiate the mean squared error and the penalty with "
+           "respect to w; mind the 1/n of the mean and the factor e^λ."):
+    assert torch.allclose(ridge_best_response(X, y, 0.28), H.best_response(X, y, 0.28), atol=1e-10)
+    ### BEGIN HIDDEN CHECKS
+    X2, y2, _, _ = H.ridge_problem(n=30, d=10, seed=3, device="cpu")
+    for lam in (-5.0, 2.0):
+        assert torch.allclose(ridge_best_response(X2, y2, lam), H.best_response(X2, y2, lam), atol=1e-10)
+    ### END HIDDEN CHECKS
+
+# %% [markdown]
+# ### Q2 · The 2-D hypervolume
+# Write `hypervolume(points, ref)`: the area of the set of loss vectors $(u_1, u_2)$ with
+# $u \le \mathrm{ref}$ that are dominated by at least one of the `points` (a NumPy array `[k, 2]`,
+# both losses minimised), i.e. $\{u : \exists p,\; p_1 \le u_1 \le r_1,\; p_2 \le u_2 \le r_2\}$.
+# Points outside the reference box contribute nothing. Return a float. Hint: sort by the first loss
+# and sweep.
+
+# %%
+def hypervolume(points, ref=(1.0, 1.0)):
+    ### BEGIN SOLUTION
+    p = np.asarray(points, dtype=float)
+    p = p[(p[:, 0] < ref[0]) & (p[:, 1] < ref[1])]
+    p = p[np.argsort(p[:, 0], kind="stable")]
+    area, level = 0.0, ref[1]
+    for f1, f2 in p:
+        if f2 < level:
+            area += (ref[0] - f1) * (level - f2)
+            level = f2
+    return float(area)
+    ### END SOLUTION
+
+
+# %% tags=["check"]
+with check("Q2 hypervolume", hint="After sorting by the first loss, each point adds a rectangle only "
+           "if its second loss is below every earlier one; its height is the drop in that level."):
+    pts = np.random.default_rng(0).uniform(0, 1, size=(15, 2))
+    assert abs(hypervolume(pts) - H.hypervolume_2d(pts)) < 1e-12
+    ### BEGIN HIDDEN CHECKS
+    pts2 = np.random.default_rng(1).uniform(0, 1.3, size=(40, 2))
+    assert abs(hypervolume(pts2, ref=(1.2, 1.1)) - H.hypervolume_2d(pts2, ref=(1.2, 1.1))) < 1e-12
+    assert abs(hypervolume(H.pareto_front(2001).numpy()) - H.hypervolume_2d(H.pareto_front(2001))) < 1e-12
+    ### END HIDDEN CHECKS
+
+# %% [markdown]
+# ### Q3 · The STN layer's weight matrix
+# A Self-Tuning Network layer has $\hat W(\lambda) = W_{elem} + (V\lambda) \odot_{row} W_{hyper}$: the vector
+# $V\lambda$ (one entry per output unit) scales the **rows** of $W_{hyper}$. Write
+# `stn_weight(W_elem, W_hyper, V, lam)` with shapes `[out, in]`, `[out, in]`, `[out, h]`, `[h]`,
+# returning `[out, in]`.
+
+# %%
+def stn_weight(W_elem, W_hyper, V, lam):
+    ### BEGIN SOLUTION
+    return W_elem + (V @ lam)[:, None] * W_hyper
+    ### END SOLUTION
+
+
+# %% tags=["check"]
+with check("Q3 STN weight", hint="Compute Vλ first; then broadcast it so that entry i multiplies "
+           "row i of W_hyper."):
+    torch.manual_seed(0)
+    layer = H.STNLinear(5, 4, 3).double()
+    lam = torch.tensor([0.3, -1.0, 2.0], dtype=torch.float64)
+    mine = stn_weight(layer.elem.weight, layer.hyper.weight, layer.V, lam)
+    assert torch.allclose(mine, layer.weight(lam), atol=1e-12)
+    ### BEGIN HIDDEN CHECKS
+    layer2 = H.STNLinear(3, 7, 2).double()
+    lam2 = torch.tensor([1.5, 0.25], dtype=torch.float64)
+    assert torch.allclose(stn_weight(layer2.elem.weight, layer2.hyper.weight, layer2.V, lam2),
+                          layer2.weight(lam2), atol=1e-12)
+    ### END HIDDEN CHECKS
+
+# %% [markdown]
+# ### Q4 · What can a Self-Tuning Network tune?
+# An STN trains the weights $\hat{\mathbf{w}}_\varphi(\lambda)$ and the metaparameters $\lambda$ jointly in a
+# single run. Which of these can it **not** tune? Set `answer` to one letter.
+#
+# - a) the dropout rate of a hidden layer
+# - b) the learning rate of the optimiser that trains the weights
+# - c) the strength of a continuous data augmentation (e.g. contrast)
+# - d) the weight-decay coefficient
+
+# %%
+### BEGIN SOLUTION
+answer = "b"
+### END SOLUTION
+
+# %% tags=["check"]
+with check("Q4 what an STN cannot tune", hint="The bilevel problem was collapsed into one training run: "
+           "which of these only acts on how an inner training loop moves, not on what the trained "
+           "model computes?"):
+    assert digest(answer) == "3e23e8160039594a"
+
+# %% [markdown] tags=["solution-only"]
+# Dropout, augmentation and weight decay change the training objective, so the best response
+# $\mathbf{w}^*(\lambda)$ depends on them and $\hat{\mathbf{w}}_\varphi(\lambda)$ can model that dependence. The
+# learning rate changes only the path of an inner optimisation, which an STN does not have.
+
+# %% [markdown]
+# ### Q5 · Linear scalarisation on a concave front
+# On the toy problem of Lin et al. the front is concave. Take the balanced preference
+# $\mathbf{r} = (0.5, 0.5)$. Use `H.pareto_front(2001)` (exact front points) and
+# `H.linear_scalarization(front, r)` to find the front point that minimises $r_1 f_1 + r_2 f_2$, and store it
+# as `ls_point` (a tensor `[2]`). Then set `answer5` to the letter that describes where it lies:
+#
+# - a) at the middle of the front, $f_1 = f_2 \approx 0.63$
+# - b) halfway between the middle and an end
+# - c) within a few percent of one end of the front (one loss close to 0)
+
+# %%
+front = H.pareto_front(2001)
+r = torch.tensor([0.5, 0.5], dtype=torch.float64)
+### BEGIN SOLUTION
+ls_point = front[H.linear_scalarization(front, r).argmin()]
+answer5 = "c"
+### END SOLUTION
+
+# %% tags=["check"]
+with check("Q5 linear scalarisation on a concave front", hint="Evaluate the weighted sum at every "
+           "front point and take the index of its minimum; then look at the two losses of that point."):
+    scores = H.linear_scalarization(front, r)
+    assert torch.isclose(H.linear_scalarization(ls_point, r), scores.min())
+    assert digest(answer5) == "2e7d2c03a9507ae2"
+
+# %% [markdown] tags=["solution-only"]
+# The weighted sum is *largest* in the middle of a concave front ($f_1 + f_2 = 2(1 - e^{-1}) \approx 1.26$
+# at $t = 0$ against $\approx 0.98$ at the ends), so every balanced ray is pulled to the ends. Only the last
+# few percent next to each end, where the front bends the other way, are reachable. A ray-targeting
+# scalarisation (Chebyshev $\max_i r_i f_i$, or EPO) reaches the middle.
