@@ -1,0 +1,269 @@
+"""Hyperparameter search: grid, random, Bayesian optimization with a Gaussian process, Hyperband.
+
+Every method minimizes a black-box ``f`` over a box ``bounds = [(lo, hi), …]`` and returns the points
+it evaluated and their values in the order of evaluation, so "best after n evaluations" is a running
+minimum (:func:`best_so_far`).
+
+- Grid and random search: Bergstra & Bengio (2012), "Random Search for Hyper-Parameter Optimization":
+  with the same budget, random points try more distinct values of each coordinate than a grid does,
+  which matters when only a few coordinates matter.
+- Bayesian optimization: Snoek, Larochelle & Adams (2012); Jones, Schonlau & Welch (1998) for
+  expected improvement. Surrogate: an exact GP (:class:`GP`) with a Matérn-5/2 ARD kernel whose
+  hyperparameters (two length scales, signal and noise variance) are fitted by maximizing the log
+  marginal likelihood (Rasmussen & Williams 2006, eq. 5.8) after every new observation. Acquisitions
+  for minimization: EI, PI and the lower confidence bound (UCB on −f), maximized over random candidates
+  plus Gaussian moves around the best observations.
+- Everything here runs in float64 on the CPU: the searches handle tens of points, and the expensive
+  part — each evaluation of ``f`` — may use any device it likes.
+- Hyperband: Li et al. (2018), Alg. 1 — successive halving (Jamieson & Talwalkar 2016) run for every
+  trade-off between many cheap and few expensive configurations.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import torch
+from torch import Tensor
+
+Bounds = Sequence[tuple[float, float]]
+Objective = Callable[[Tensor], Tensor]  # one point (d,) → a scalar, to be minimized
+
+
+def _bounds(bounds: Bounds) -> Tensor:
+    b = torch.as_tensor(bounds, dtype=torch.float64)
+    if b.dim() != 2 or b.shape[1] != 2 or not bool((b[:, 1] > b[:, 0]).all()):
+        raise ValueError(f"bounds must be [(lo, hi), …] with hi > lo, got {bounds!r}")
+    return b
+
+
+def _evaluate(f: Objective, X: Tensor) -> Tensor:
+    return torch.stack([torch.as_tensor(f(x), dtype=torch.float64).reshape(()) for x in X])
+
+
+def _scale(U: Tensor, b: Tensor) -> Tensor:
+    """Unit cube → box."""
+    return b[:, 0] + U * (b[:, 1] - b[:, 0])
+
+
+def best_so_far(y: Tensor) -> Tensor:
+    """Running minimum: entry n − 1 is the best value after n evaluations."""
+    return torch.cummin(y, 0).values
+
+
+# --- grid and random search ------------------------------------------------------------------------
+
+def grid_search(f: Objective, bounds: Bounds, per_dim: int) -> tuple[Tensor, Tensor]:
+    """Evaluate f on the full grid of ``per_dim`` evenly spaced values per coordinate (ends included)."""
+    b = _bounds(bounds)
+    if per_dim < 2:
+        raise ValueError(f"a grid needs at least 2 values per coordinate, got {per_dim}")
+    axes = [torch.linspace(float(lo), float(hi), per_dim, dtype=torch.float64) for lo, hi in b]
+    X = torch.cartesian_prod(*axes).reshape(-1, len(b))
+    return X, _evaluate(f, X)
+
+
+def random_search(f: Objective, bounds: Bounds, n: int, *, seed: int = 0) -> tuple[Tensor, Tensor]:
+    """Evaluate f at ``n`` points drawn uniformly from the box."""
+    b = _bounds(bounds)
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    X = _scale(torch.rand(n, len(b), generator=torch.Generator().manual_seed(seed),
+                          dtype=torch.float64), b)
+    return X, _evaluate(f, X)
+
+
+# --- the Gaussian-process surrogate ----------------------------------------------------------------
+
+def matern52(A: Tensor, B: Tensor, lengthscale: Tensor, variance: Tensor) -> Tensor:
+    """Matérn-5/2 kernel σ² (1 + √5 r + 5r²/3) e^{−√5 r}, r = ‖(a − b)/ℓ‖ (one ℓ per input: ARD)."""
+    d = (A[:, None, :] - B[None, :, :]) / lengthscale
+    r = torch.sqrt((d * d).sum(-1) + 1e-12)
+    s5r = math.sqrt(5) * r
+    return variance * (1 + s5r + s5r * s5r / 3) * torch.exp(-s5r)
+
+
+@dataclass
+class GP:
+    """Exact GP regression on inputs in the unit cube with standardized targets.
+
+    ``fit`` chooses log ℓ, log σ², log σ_n² by maximizing the log marginal likelihood
+    log p(y|X) = −½ yᵀK⁻¹y − ½ log|K| − (n/2) log 2π,  K = k(X, X) + σ_n² I  (Adam from the current
+    values, a fixed number of steps: deterministic; a weak Gaussian prior on log ℓ around log 0.3). ``predict`` returns the posterior mean and standard
+    deviation of f in the original units.
+    """
+
+    log_lengthscale: Tensor
+    log_variance: Tensor
+    log_noise: Tensor
+    X: Tensor | None = None
+    y: Tensor | None = None
+    mean: float = 0.0
+    scale: float = 1.0
+
+    @classmethod
+    def new(cls, dim: int) -> "GP":
+        return cls(torch.full((dim,), math.log(0.3), dtype=torch.float64),
+                   torch.zeros((), dtype=torch.float64), torch.tensor(math.log(1e-4), dtype=torch.float64))
+
+    def _K(self, X: Tensor, log_l: Tensor, log_v: Tensor, log_n: Tensor) -> Tensor:
+        noise = torch.exp(log_n) + 1e-8
+        return matern52(X, X, torch.exp(log_l), torch.exp(log_v)) + noise * torch.eye(len(X), dtype=X.dtype)
+
+    def log_marginal_likelihood(self, X: Tensor, z: Tensor, log_l: Tensor, log_v: Tensor,
+                                log_n: Tensor) -> Tensor:
+        L = torch.linalg.cholesky(self._K(X, log_l, log_v, log_n))
+        alpha = torch.cholesky_solve(z[:, None], L)[:, 0]
+        return -0.5 * z @ alpha - torch.log(torch.diagonal(L)).sum() - len(z) / 2 * math.log(2 * math.pi)
+
+    def fit(self, X: Tensor, y: Tensor, steps: int = 60, lr: float = 0.1) -> "GP":
+        if X.dim() != 2 or y.shape != (len(X),):
+            raise ValueError(f"need X of shape (n, d) and y of shape (n,), got {tuple(X.shape)}, "
+                             f"{tuple(y.shape)}")
+        self.mean, self.scale = float(y.mean()), float(y.std()) if len(y) > 1 else 1.0
+        self.scale = self.scale if self.scale > 0 else 1.0
+        z = (y - self.mean) / self.scale
+        if self.log_lengthscale.shape != (X.shape[1],):
+            raise ValueError(f"this GP has {len(self.log_lengthscale)} length scales, X has {X.shape[1]} columns")
+        theta = [t.clone().requires_grad_(True) for t in self.params()]
+        opt = torch.optim.Adam(theta, lr=lr)
+        for _ in range(steps):
+            opt.zero_grad()
+            # a weak prior keeps ℓ inside the unit cube's scale and the noise small
+            loss = -self.log_marginal_likelihood(X, z, *theta) + 0.5 * ((theta[0] - math.log(0.3)) ** 2).sum()
+            loss.backward()
+            opt.step()
+            with torch.no_grad():
+                theta[2].clamp_(math.log(1e-6), math.log(1e-1))
+        self.log_lengthscale, self.log_variance, self.log_noise = (t.detach() for t in theta)
+        self.X, self.y = X, z
+        return self
+
+    def params(self) -> tuple[Tensor, Tensor, Tensor]:
+        return self.log_lengthscale, self.log_variance, self.log_noise
+
+    def predict(self, Xs: Tensor) -> tuple[Tensor, Tensor]:
+        if self.X is None:
+            raise ValueError("fit the GP before predicting")
+        L = torch.linalg.cholesky(self._K(self.X, *self.params()))
+        Ks = matern52(Xs, self.X, torch.exp(self.log_lengthscale), torch.exp(self.log_variance))
+        mu = Ks @ torch.cholesky_solve(self.y[:, None], L)[:, 0]
+        V = torch.linalg.solve_triangular(L, Ks.T, upper=False)
+        var = (torch.exp(self.log_variance) - (V * V).sum(0)).clamp_min(1e-12)
+        return self.mean + self.scale * mu, self.scale * var.sqrt()
+
+
+# --- acquisition functions (for minimization) -------------------------------------------------------
+
+_normal = torch.distributions.Normal(torch.tensor(0.0, dtype=torch.float64),
+                                     torch.tensor(1.0, dtype=torch.float64))
+
+
+def expected_improvement(mu: Tensor, sigma: Tensor, best: float, xi: float = 0.0) -> Tensor:
+    """EI (Jones et al. 1998, eq. 15): E[max(best − f − ξ, 0)] for f ~ N(μ, σ²)
+    = (best − μ − ξ) Φ(z) + σ φ(z),  z = (best − μ − ξ)/σ."""
+    z = (best - mu - xi) / sigma
+    return (best - mu - xi) * _normal.cdf(z) + sigma * torch.exp(_normal.log_prob(z))
+
+
+def probability_of_improvement(mu: Tensor, sigma: Tensor, best: float, xi: float = 0.01) -> Tensor:
+    """PI (Kushner 1964): P(f < best − ξ) = Φ((best − μ − ξ)/σ)."""
+    return _normal.cdf((best - mu - xi) / sigma)
+
+
+def lower_confidence_bound(mu: Tensor, sigma: Tensor, best: float, kappa: float = 2.0) -> Tensor:
+    """UCB on −f (Srinivas et al. 2010): maximize −(μ − κσ); ``best`` is unused (same signature)."""
+    return -(mu - kappa * sigma)
+
+
+ACQUISITIONS = {"ei": expected_improvement, "pi": probability_of_improvement,
+                "ucb": lower_confidence_bound}
+
+
+def _candidates(U: Tensor, y: Tensor, n: int, gen: torch.Generator) -> Tensor:
+    """Random points in the unit cube plus Gaussian moves (three scales) around the 5 best so far."""
+    d = U.shape[1]
+    top = U[torch.argsort(y)[:5]]
+    local = [(top.repeat(n // 50, 1) + s * torch.randn(len(top) * (n // 50), d, generator=gen,
+                                                          dtype=torch.float64)) for s in (0.1, 0.02, 0.004)]
+    return torch.cat([torch.rand(n, d, generator=gen, dtype=torch.float64), *local]).clamp(0, 1)
+
+
+def bayes_opt(f: Objective, bounds: Bounds, n: int, *, init: int = 5, acquisition: str = "ei",
+              seed: int = 0, candidates: int = 2000) -> tuple[Tensor, Tensor]:
+    """Bayesian optimization: ``init`` uniform points, then n − init rounds of (fit the GP to all
+    observations (warm-started), evaluate f where the acquisition is largest among the candidates)."""
+    b = _bounds(bounds)
+    if acquisition not in ACQUISITIONS:
+        raise ValueError(f"unknown acquisition {acquisition!r}: choose from {', '.join(ACQUISITIONS)}")
+    if not 1 <= init <= n:
+        raise ValueError(f"need 1 <= init <= n, got init={init}, n={n}")
+    gen = torch.Generator().manual_seed(seed)
+    U = torch.rand(init, len(b), generator=gen, dtype=torch.float64)
+    y = _evaluate(f, _scale(U, b))
+    acq = ACQUISITIONS[acquisition]
+    gp = GP.new(len(b))
+    while len(y) < n:
+        gp.fit(U, y, steps=60 if len(y) == init else 15)  # warm start after the first fit
+        C = _candidates(U, y, candidates, gen)
+        mu, sigma = gp.predict(C)
+        u = C[torch.argmax(acq(mu, sigma, float(y.min())))]
+        U = torch.cat([U, u[None]])
+        y = torch.cat([y, _evaluate(f, _scale(u[None], b))])
+    return _scale(U, b), y
+
+
+# --- Hyperband ---------------------------------------------------------------------------------------
+
+def _log_floor(R: float, eta: int) -> int:
+    """⌊log_η R⌋ computed exactly (no float log: log(81)/log(3) is 4.000000000000001 or 3.9999…)."""
+    s = 0
+    while eta ** (s + 1) <= R * (1 + 1e-12):
+        s += 1
+    return s
+
+
+def hyperband_brackets(R: float, eta: int = 3, convention: str = "paper") -> list[list[tuple[int, float]]]:
+    """The (n_i, r_i) rounds of every Hyperband bracket s = s_max … 0 (Li et al. 2018, Alg. 1):
+    s_max = ⌊log_η R⌋, B = (s_max + 1)R, n = ⌈(B/R) ηˢ/(s + 1)⌉, r = R η⁻ˢ; round i keeps
+    n_i = ⌊n η⁻ⁱ⌋ configurations and trains each with r_i = r ηⁱ resources.
+
+    ``convention="hpbandster"`` reproduces HpBandSter's count n = ⌊(s_max + 1)/(s + 1)⌋ ηˢ (floor
+    *before* multiplying), which starts smaller brackets: 27 instead of 34 for R = 81, η = 3, s = 3.
+    """
+    if eta < 2 or R < 1:
+        raise ValueError(f"need eta >= 2 and R >= 1, got eta={eta}, R={R}")
+    if convention not in ("paper", "hpbandster"):
+        raise ValueError(f"convention must be 'paper' or 'hpbandster', got {convention!r}")
+    s_max = _log_floor(R, eta)
+    brackets = []
+    for s in range(s_max, -1, -1):
+        if convention == "paper":
+            n = math.ceil((s_max + 1) * eta**s / (s + 1))
+        else:
+            n = ((s_max + 1) // (s + 1)) * eta**s
+        r = R / eta**s
+        brackets.append([(max(n // eta**i, 1) if convention == "hpbandster" else n // eta**i, r * eta**i)
+                         for i in range(s + 1)])
+    return brackets
+
+
+def hyperband(train: Callable[[Tensor, float], float], sample: Callable[[torch.Generator], Tensor],
+              R: float, eta: int = 3, *, seed: int = 0) -> list[tuple[Tensor, float, float]]:
+    """Run Hyperband (paper convention): ``sample(generator)`` draws one configuration,
+    ``train(config, r)`` returns its validation loss after r units of resource. In every bracket,
+    successive halving keeps the best ⌊n_i/η⌋ after each round. Returns every evaluation as
+    (config, resource, loss) in order; the answer is the lowest loss at the largest resource."""
+    gen = torch.Generator().manual_seed(seed)
+    log = []
+    for rounds in hyperband_brackets(R, eta):
+        configs = [sample(gen) for _ in range(rounds[0][0])]
+        for i, (n_i, r_i) in enumerate(rounds):
+            losses = [float(train(c, r_i)) for c in configs]
+            log += [(c, r_i, l) for c, l in zip(configs, losses)]
+            if i + 1 < len(rounds):
+                keep = sorted(range(len(configs)), key=lambda j: losses[j])[:rounds[i + 1][0]]
+                configs = [configs[j] for j in keep]
+    return log

@@ -1,0 +1,204 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 07 · The optimizer zoo and hyperparameter search — exercises
+# Five questions: write Adam's update, tell decoupled weight decay from L2, estimate a Hessian
+# diagonal with Hutchinson's trick, compute Hyperband's brackets, and write expected improvement.
+
+# %%
+import math
+
+import torch
+
+import mlcourse
+from mlcourse import optimizers as op
+from mlcourse import search as hs
+from mlcourse.grading import check, digest
+
+device = mlcourse.setup()
+F64 = torch.float64
+g = torch.Generator().manual_seed(0)
+
+# %% [markdown]
+# ### Q1 · Adam's step
+# Write `adam_step(w, grad, state, lr, betas, eps)` for one tensor of weights: return the new weights
+# and the new state (a dict you design; `state` is `{}` on the first call). Follow Kingma & Ba (2015)
+# with bias correction, and put $\epsilon$ where `torch.optim.Adam` puts it: the check runs your rule
+# beside `torch.optim.Adam` for 30 steps in float64 and asks for agreement to $10^{-10}$.
+
+# %%
+def adam_step(w, grad, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+    ### BEGIN SOLUTION
+    b1, b2 = betas
+    t = state.get("t", 0) + 1
+    m = b1 * state.get("m", torch.zeros_like(w)) + (1 - b1) * grad
+    v = b2 * state.get("v", torch.zeros_like(w)) + (1 - b2) * grad**2
+    m_hat, v_hat = m / (1 - b1**t), v / (1 - b2**t)
+    return w - lr * m_hat / (v_hat.sqrt() + eps), {"t": t, "m": m, "v": v}
+    ### END SOLUTION
+
+
+# %% tags=["check"]
+def adam_gap(lr, betas, eps, steps=30, seed=0):
+    """Largest difference between adam_step and torch.optim.Adam along one run on a wavy loss."""
+    w0 = torch.randn(7, generator=torch.Generator().manual_seed(seed), dtype=F64)
+    loss = lambda w: 0.5 * (w**2).sum() + torch.sin(3 * w).sum()  # noqa: E731
+    p = w0.clone().requires_grad_(True)
+    opt = torch.optim.Adam([p], lr=lr, betas=betas, eps=eps)
+    w, state, gap = w0.clone(), {}, 0.0
+    for _ in range(steps):
+        opt.zero_grad()
+        loss(p).backward()
+        w, state = adam_step(w, torch.func.grad(loss)(w), state, lr=lr, betas=betas, eps=eps)
+        opt.step()
+        gap = max(gap, (w - p.detach()).abs().max().item())
+    return gap
+
+
+with check("Q1 Adam's step", hint="Two moving averages, both bias-corrected with the step count t "
+           "starting at 1; ε is added after the square root."):
+    assert adam_gap(0.05, (0.9, 0.999), 1e-8) < 1e-10
+    ### BEGIN HIDDEN CHECKS
+    assert adam_gap(0.01, (0.5, 0.9), 0.1, seed=1) < 1e-10
+    assert adam_gap(0.2, (0.0, 0.99), 1e-3, seed=2) < 1e-10
+    ### END HIDDEN CHECKS
+
+# %% [markdown]
+# ### Q2 · L2 regularization under Adam
+# You train with Adam and either (1) add $\frac{\lambda}{2}\lVert w \rVert^2$ to the loss, or (2) use AdamW with
+# decay $\lambda$. Which statement is true? Set `answer_q2` to one letter.
+#
+# - a) They are the same algorithm; only the scale of $\lambda$ differs.
+# - b) With (1) the decay of each weight is divided by $\sqrt{\hat v}$, so weights with a large gradient
+#   history are decayed less; (2) shrinks every weight by the same factor $1 - \eta\lambda$ per step.
+# - c) With (2) the decay is divided by $\sqrt{\hat v}$, with (1) it is not.
+# - d) The two differ for Adam, and they differ in the same way for plain SGD.
+
+# %%
+### BEGIN SOLUTION
+answer_q2 = "b"
+### END SOLUTION
+
+# %% tags=["check"]
+with check("Q2 AdamW vs L2", hint="Follow the term λw through one step of each algorithm: where does "
+           "the division by the second-moment estimate apply?"):
+    assert digest(answer_q2) == "3e23e8160039594a"
+
+# %% [markdown] tags=["solution-only"]
+# Under (1) the gradient $g + \lambda w$ goes through Adam's normalization, so the decay becomes
+# $\eta\lambda w / (\sqrt{\hat v} + \epsilon)$. AdamW applies $w \leftarrow w(1 - \eta\lambda)$ outside it
+# (Loshchilov & Hutter 2019). For SGD, L2 and decay coincide. The lecture shows it numerically.
+
+# %% [markdown]
+# ### Q3 · Hutchinson's estimator
+# Write `hutchinson(matvec, n, samples, generator)`: estimate the diagonal of a symmetric $n \times n$
+# matrix $A$ that you can only multiply with (`matvec(v)` returns $Av$ for a vector $v$), by averaging
+# $v \odot Av$ over `samples` Rademacher vectors $v$ drawn with `generator`. Return a float64 tensor of
+# shape `(n,)`. (Do not recover $A$ column by column: the check looks at single samples too.)
+
+# %%
+def hutchinson(matvec, n, samples, generator):
+    ### BEGIN SOLUTION
+    total = torch.zeros(n, dtype=F64)
+    for _ in range(samples):
+        v = torch.randint(0, 2, (n,), generator=generator).to(F64) * 2 - 1
+        total += v * matvec(v)
+    return total / samples
+    ### END SOLUTION
+
+
+# %% tags=["check"]
+with check("Q3 Hutchinson", hint="Entries of v are +1 or −1 with equal probability; one sample is "
+           "v * matvec(v), and the estimate is their mean."):
+    A = torch.tensor([[1.0, 2.0], [2.0, 1.0]], dtype=F64)
+    one = hutchinson(lambda v: A @ v, 2, 1, torch.Generator().manual_seed(3))
+    assert one.shape == (2,)
+    assert any(torch.allclose(one, torch.tensor(c, dtype=F64)) for c in [(3.0, 3.0), (-1.0, -1.0)])
+    many = hutchinson(lambda v: A @ v, 2, 20000, torch.Generator().manual_seed(4))
+    assert torch.allclose(many, torch.diagonal(A), atol=0.05)
+    ### BEGIN HIDDEN CHECKS
+    D = torch.diag(torch.tensor([2.0, -3.0, 0.5, 7.0], dtype=F64))
+    assert torch.allclose(hutchinson(lambda v: D @ v, 4, 1, torch.Generator().manual_seed(5)), torch.diagonal(D))
+    M = torch.randn(5, 5, generator=g, dtype=F64)
+    M = M + M.T
+    ref = op.hutchinson_diag(lambda v: M @ v, 5, 20000, generator=torch.Generator().manual_seed(6))
+    assert torch.allclose(hutchinson(lambda v: M @ v, 5, 20000, torch.Generator().manual_seed(7)), ref, atol=0.1)
+    ### END HIDDEN CHECKS
+
+# %% [markdown]
+# ### Q4 · Hyperband's brackets
+# Write `bracket_sizes(R, eta)`: for Hyperband with maximum resource $R$ and factor $\eta$ (Li et al.
+# 2018, Algorithm 1 — the formula is in the lecture), return one list per bracket $s = s_{\max}, \dots, 0$
+# holding the number of configurations $n_i$ in each round. Careful with $\lfloor\log_\eta R\rfloor$ in
+# floating point.
+
+# %%
+def bracket_sizes(R, eta):
+    ### BEGIN SOLUTION
+    s_max = 0
+    while eta ** (s_max + 1) <= R:
+        s_max += 1
+    sizes = []
+    for s in range(s_max, -1, -1):
+        n = math.ceil((s_max + 1) * eta**s / (s + 1))
+        sizes.append([n // eta**i for i in range(s + 1)])
+    return sizes
+    ### END SOLUTION
+
+
+# %% tags=["check"]
+def reference_sizes(R, eta):
+    return [[n for n, _ in b] for b in hs.hyperband_brackets(R, eta)]
+
+
+with check("Q4 Hyperband brackets", hint="s_max = floor(log_η R), B = (s_max + 1) R; the first round "
+           "of bracket s has n = ceil((B/R) η^s / (s + 1)) configurations, later rounds floor(n η^-i)."):
+    assert bracket_sizes(81, 3) == reference_sizes(81, 3)
+    ### BEGIN HIDDEN CHECKS
+    for R, eta in [(27, 3), (1000, 10), (64, 2), (100, 4)]:
+        assert bracket_sizes(R, eta) == reference_sizes(R, eta)
+    ### END HIDDEN CHECKS
+
+# %% [markdown]
+# ### Q5 · Expected improvement
+# For minimization, with the GP's prediction $f(x) \sim \mathcal N(\mu, \sigma^2)$ and the best value
+# so far $f^+$, write `ei(mu, sigma, best)` $= \mathbb E[\max(f^+ - f, 0)]$ in closed form, elementwise for
+# tensors `mu`, `sigma > 0`. (`torch.distributions.Normal` or `torch.special.ndtr` may help.)
+
+# %%
+def ei(mu, sigma, best):
+    ### BEGIN SOLUTION
+    z = (best - mu) / sigma
+    pdf = torch.exp(-0.5 * z**2) / math.sqrt(2 * math.pi)
+    return (best - mu) * torch.special.ndtr(z) + sigma * pdf
+    ### END SOLUTION
+
+
+# %% tags=["check"]
+with check("Q5 expected improvement", hint="Integrate (f⁺ − f) against the normal density over the region "
+           "f < f⁺, then substitute z = (f⁺ − μ)/σ."):
+    mu = torch.tensor([0.0, 0.5, -0.5], dtype=F64)
+    sigma = torch.tensor([1.0, 0.5, 2.0], dtype=F64)
+    samples = mu + sigma * torch.randn(400_000, 3, generator=torch.Generator().manual_seed(8), dtype=F64)
+    assert torch.allclose(ei(mu, sigma, 0.2), (0.2 - samples).clamp_min(0).mean(0), rtol=0.01)
+    ### BEGIN HIDDEN CHECKS
+    mu2, sigma2 = torch.randn(50, generator=g, dtype=F64), torch.rand(50, generator=g, dtype=F64) + 0.05
+    assert torch.allclose(ei(mu2, sigma2, -0.3), hs.expected_improvement(mu2, sigma2, -0.3), atol=1e-10)
+    ### END HIDDEN CHECKS
+
+# %% [markdown] tags=["solution-only"]
+# With $z = (f^+ - \mu)/\sigma$: $\mathbb E[\max(f^+ - f, 0)] = \int_{-\infty}^{z} \sigma (z - u)\varphi(u)\,du
+# = (f^+ - \mu)\Phi(z) + \sigma\varphi(z)$ (Jones et al. 1998), using $\int_{-\infty}^{z} u\,\varphi(u)\,du = -\varphi(z)$.

@@ -1,0 +1,331 @@
+"""Tests of mlcourse.optimizers: every rule against its torch.optim twin step for step, Lion's sign step,
+AdaHessian's Newton step and Hutchinson's estimator, the syllabus's trajectories on the test functions,
+the forward gradient's unbiasedness, DFA against backprop, implicit gradient regularization, bad input."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from mlcourse import optimizers as op
+
+F64 = torch.float64
+
+
+def problem(seed=0, n=5):
+    """A smooth non-quadratic objective with a random SPD part, and a start point."""
+    gen = torch.Generator().manual_seed(seed)
+    A = torch.randn(n, n, generator=gen, dtype=F64)
+    A = A @ A.T / n + torch.eye(n, dtype=F64)
+    x0 = torch.randn(n, generator=gen, dtype=F64)
+    return (lambda x: 0.5 * x @ A @ x + torch.sin(3 * x).sum() + 0.1 * (x**4).sum()), x0
+
+
+TWINS = [
+    ("sgd", torch.optim.SGD, op.sgd, dict(lr=0.05)),
+    ("sgd+wd", torch.optim.SGD, op.sgd, dict(lr=0.05, weight_decay=0.1)),
+    ("momentum", torch.optim.SGD, op.sgd, dict(lr=0.05, momentum=0.9, weight_decay=0.1)),
+    ("nesterov", torch.optim.SGD, op.sgd, dict(lr=0.05, momentum=0.9, nesterov=True)),
+    ("adagrad", torch.optim.Adagrad, op.adagrad, dict(lr=0.1, eps=1e-3, weight_decay=0.01)),
+    ("rmsprop", torch.optim.RMSprop, op.rmsprop, dict(lr=0.01, eps=1e-3)),
+    ("rmsprop+mom", torch.optim.RMSprop, op.rmsprop, dict(lr=0.01, momentum=0.9, weight_decay=0.1)),
+    ("adam", torch.optim.Adam, op.adam, dict(lr=0.02, betas=(0.8, 0.95), eps=1e-3)),
+    ("adam+L2", torch.optim.Adam, op.adam, dict(lr=0.02, weight_decay=0.3)),
+    ("adamw", torch.optim.AdamW, op.adamw, dict(lr=0.02, weight_decay=0.3, eps=1e-3)),
+]
+
+
+@pytest.mark.parametrize("name,torch_cls,rule,hyper", TWINS, ids=[t[0] for t in TWINS])
+def test_rule_equals_torch_optim_step_for_step(name, torch_cls, rule, hyper):
+    f, x0 = problem()
+    p = x0.clone().requires_grad_(True)
+    opt = torch_cls([p], **hyper)
+    q, state = x0.clone(), {}
+    for _ in range(50):
+        opt.zero_grad()
+        f(p).backward()
+        g = torch.func.grad(f)(q)
+        opt.step()
+        q, state = rule(q, g, state, **hyper)
+        assert (p.detach() - q).abs().max() <= 1e-12
+    assert (q - x0).abs().max() > 1e-2  # it actually moved
+
+
+def test_named_momentum_rules_are_sgd_with_mu_09():
+    f, x0 = problem(1)
+    for name, nesterov in [("momentum", False), ("nesterov", True)]:
+        a = op.run(name, f, x0, 20, lr=0.05)
+        p = x0.clone().requires_grad_(True)
+        opt = torch.optim.SGD([p], lr=0.05, momentum=0.9, nesterov=nesterov)
+        for _ in range(20):
+            opt.zero_grad()
+            f(p).backward()
+            opt.step()
+        assert torch.allclose(a[-1], p.detach(), atol=1e-12, rtol=0)
+
+
+def test_momentum_is_the_seeds_velocity_form():
+    """Seed: V ← μV + ηg, W ← W − V. Same iterates as torch's b ← μb + g, W ← W − ηb for constant η."""
+    f, x0 = problem(2)
+    mu, eta = 0.9, 0.05
+    w, V = x0.clone(), torch.zeros_like(x0)
+    path = op.run("momentum", f, x0, 30, lr=eta, momentum=mu)
+    for k in range(30):
+        V = mu * V + eta * torch.func.grad(f)(w)
+        w = w - V
+        assert torch.allclose(w, path[k + 1], atol=1e-12, rtol=0)
+
+
+def test_lion_moves_every_coordinate_by_exactly_lr():
+    f, x0 = problem(3)
+    path = op.run("lion", f, x0, 25, lr=1e-3)
+    steps = (path[1:] - path[:-1]).abs()
+    assert torch.allclose(steps, torch.full_like(steps, 1e-3), atol=1e-15, rtol=0)
+
+
+def test_lion_paper_update():
+    """Chen et al. Alg. 2 by hand: interpolation β₁ for the sign, β₂ for the momentum, decoupled decay."""
+    g1, g2 = torch.tensor([1.0, -2.0, 0.5], dtype=F64), torch.tensor([-3.0, 1.0, 0.1], dtype=F64)
+    p = torch.tensor([0.5, 0.5, -0.5], dtype=F64)
+    p1, s = op.lion(p, g1, {}, lr=0.1, betas=(0.9, 0.99), weight_decay=0.5)
+    assert torch.allclose(p1, p - 0.1 * (torch.sign(0.1 * g1) + 0.5 * p))
+    assert torch.allclose(s["m"], 0.01 * g1)
+    p2, _ = op.lion(p1, g2, s, lr=0.1, betas=(0.9, 0.99))
+    assert torch.allclose(p2, p1 - 0.1 * torch.sign(0.9 * 0.01 * g1 + 0.1 * g2))
+
+
+def test_adamw_is_not_adam_with_l2():
+    """Decoupled decay shrinks every coordinate alike; L2 inside Adam is divided by √v."""
+    a = torch.tensor([100.0, 0.01], dtype=F64)
+    f = lambda x: 0.5 * (a * (x - 1) ** 2).sum()
+    l2 = op.run("adam", f, (1.0, 1.0), 4000, lr=1e-2, weight_decay=2.0)[-1]
+    dec = op.run("adamw", f, (1.0, 1.0), 4000, lr=1e-2, weight_decay=2.0)[-1]
+    assert torch.allclose(l2, a / (a + 2.0), atol=1e-2)  # the L2-regularized optimum
+    assert torch.allclose(dec, torch.full_like(dec, 0.5), atol=1e-2)  # sign(g) = −λx → x = 1/λ
+    # and for SGD the two coincide: L2 in the gradient = shrink by (1 − ηλ) then step
+    f2, x0 = problem(4)
+    g = torch.func.grad(f2)(x0)
+    coupled, _ = op.sgd(x0, g, {}, lr=0.1, weight_decay=0.3)
+    assert torch.allclose(coupled, x0 * (1 - 0.1 * 0.3) - 0.1 * g, atol=1e-15)
+
+
+# --- AdaHessian and Hutchinson ---------------------------------------------------------------------
+
+def test_adahessian_one_step_lands_on_zero_for_diagonal_quadratic():
+    a = torch.tensor([0.01, 1.0, 100.0], dtype=F64)
+    f = lambda x: 0.5 * (a * x * x).sum()
+    path = op.run("adahessian", f, (1.0, -2.0, 3.0), 1, lr=1.0, betas=(0.0, 0.0), eps=0.0, seed=5)
+    assert path[-1].abs().max() < 1e-12
+    # Adam (a first-order rule) with the same settings moves every coordinate by lr: not a Newton step
+    adam = op.run("adam", f, (1.0, -2.0, 3.0), 1, lr=1.0, betas=(0.0, 0.0), eps=0.0)
+    assert torch.allclose((adam[1] - adam[0]).abs(), torch.ones(3, dtype=F64))
+
+
+def test_adahessian_uses_bias_corrected_moments():
+    g, D = torch.tensor([1.0, -2.0], dtype=F64), torch.tensor([4.0, 0.5], dtype=F64)
+    p, state = op.adahessian(torch.zeros(2, dtype=F64), g, {}, lr=0.1, hess_diag=D, eps=0.0)
+    assert torch.allclose(p, -0.1 * g / D.abs())  # bias correction undoes β on the first step
+    with pytest.raises(ValueError, match="hess_diag"):
+        op.adahessian(p, g, state, lr=0.1, hess_diag=torch.ones(3, dtype=F64))
+
+
+def test_hvp_matches_hessian():
+    f, x0 = problem(5)
+    H = torch.func.hessian(f)(x0)
+    v = torch.randn(5, generator=torch.Generator().manual_seed(0), dtype=F64)
+    assert torch.allclose(op.hvp(f, x0, v), H @ v, atol=1e-12)
+
+
+def test_hutchinson_is_unbiased_and_abs_is_not():
+    A = torch.tensor([[1.0, 2.0], [2.0, 1.0]], dtype=F64)
+    # exact expectation: average over all four Rademacher vectors
+    V = torch.tensor([[1, 1], [1, -1], [-1, 1], [-1, -1]], dtype=F64)
+    assert torch.allclose((V * (V @ A)).mean(0), torch.diagonal(A))
+    assert torch.allclose((V @ A).abs().mean(0), torch.tensor([2.0, 2.0], dtype=F64))  # E|Av| ≠ diag
+    gen = torch.Generator().manual_seed(0)
+    est = op.hutchinson_diag(lambda v: A @ v, 2, 20000, generator=gen)
+    assert torch.allclose(est, torch.diagonal(A), atol=0.05)
+    est_abs = op.hutchinson_diag(lambda v: A @ v, 2, 20000, absolute=True, generator=gen)
+    assert torch.allclose(est_abs, torch.tensor([2.0, 2.0], dtype=F64), atol=0.05)
+    # a diagonal matrix: every single sample is exact
+    D = torch.diag(torch.tensor([3.0, -1.0, 0.5], dtype=F64))
+    assert torch.allclose(op.hutchinson_diag(lambda v: D @ v, 3, 1, generator=gen), torch.diagonal(D))
+    with pytest.raises(ValueError):
+        op.hutchinson_diag(lambda v: v, 2, 0)
+
+
+# --- test functions and trajectories ----------------------------------------------------------------
+
+def test_functions_at_their_minima():
+    for name, f in op.FUNCTIONS.items():
+        x = torch.tensor(op.MINIMA[name], dtype=F64)
+        assert abs(float(f(x)) - (0.397887 if name == "branin" else 0.0)) < 1e-6
+        assert float(torch.func.grad(f)(x).norm()) < 1e-4
+    for x in [(-math.pi, 12.275), (9.42478, 2.475)]:  # Branin's other two minima
+        assert abs(float(op.branin(torch.tensor(x, dtype=F64))) - 0.397887) < 1e-5
+    grid = torch.stack(torch.meshgrid(torch.linspace(-2, 2, 5), torch.linspace(-2, 2, 7), indexing="ij"), -1)
+    assert op.rosenbrock(grid).shape == (5, 7)  # vectorized over leading dimensions
+    with pytest.raises(ValueError, match="shape"):
+        op.beale(torch.zeros(3))
+
+
+def test_rosenbrock_reference():
+    adam = op.run("adam", op.rosenbrock, (-1.5, 2.0), 3000, lr=0.03)
+    sgd = op.run("sgd", op.rosenbrock, (-1.5, 2.0), 3000, lr=1e-3)
+    assert adam.shape == (3001, 2)
+    assert float(op.rosenbrock(adam[-1])) < 1e-8
+    assert abs(float(op.rosenbrock(sgd[-1])) - 4.9e-2) < 1e-3
+
+
+RASTRIGIN_SETTINGS = {"sgd": dict(lr=1e-3), "momentum": dict(lr=1e-3), "nesterov": dict(lr=1e-3),
+                      "adagrad": dict(lr=0.1), "rmsprop": dict(lr=3e-3), "adam": dict(lr=0.01),
+                      "adamw": dict(lr=0.01, weight_decay=0.0), "lion": dict(lr=1e-3),
+                      "adahessian": dict(lr=0.1)}
+
+
+def test_rastrigin_every_method_stops_in_the_same_local_minimum():
+    for name, hyper in RASTRIGIN_SETTINGS.items():
+        path = op.run(name, op.rastrigin, (-2.0, 3.5), 1000, **hyper)
+        assert abs(float(op.rastrigin(path[-1])) - 12.934) < 1e-3, name
+
+
+def test_run_stops_when_diverged_and_rejects_bad_input():
+    path = op.run("sgd", op.rosenbrock, (-1.5, 2.0), 100, lr=0.1)
+    assert len(path) < 101 and not torch.isfinite(path[-1]).all()
+    with pytest.raises(ValueError, match="unknown optimizer"):
+        op.run("adamax", op.rosenbrock, (0.0, 0.0), 10, lr=0.1)
+    with pytest.raises(ValueError, match="learning rate"):
+        op.run("adam", op.rosenbrock, (0.0, 0.0), 10, lr=-1.0)
+    with pytest.raises(ValueError, match="1-d"):
+        op.run("adam", op.rosenbrock, [[0.0, 0.0]], 10, lr=0.1)
+    with pytest.raises(ValueError, match="same shape"):
+        op.sgd(torch.zeros(2), torch.zeros(3), {}, lr=0.1)
+    with pytest.raises(ValueError, match="Nesterov"):
+        op.sgd(torch.zeros(2), torch.zeros(2), {}, lr=0.1, nesterov=True)
+
+
+# --- implicit gradient regularization ---------------------------------------------------------------
+
+def test_gd_follows_the_modified_flow_more_closely():
+    """Barrett & Dherin: after T/η steps, GD is O(η²)-close to the flow of L + (η/4)‖∇L‖², only O(η)
+    to the flow of L."""
+    f = lambda x: 0.5 * (torch.tensor([1.0, 10.0], dtype=F64) * x * x).sum() + 0.25 * (x**4).sum()
+    x0, T = (1.0, 0.6), 0.5
+    gaps = {}
+    for lr in (0.02, 0.01):
+        gd = op.run("sgd", f, x0, round(T / lr), lr=lr)[-1]
+        plain = op.gradient_flow(f, x0, T, substeps=100)
+        modified = op.gradient_flow(op.modified_loss(f, lr), x0, T, substeps=100)
+        gaps[lr] = (float((gd - plain).norm()), float((gd - modified).norm()))
+        assert gaps[lr][1] < gaps[lr][0] / 5
+    assert 1.6 < gaps[0.02][0] / gaps[0.01][0] < 2.4  # first order in η
+    assert 3.0 < gaps[0.02][1] / gaps[0.01][1] < 5.0  # second order in η
+
+
+def test_gradient_flow_of_a_quadratic():
+    f = lambda x: 0.5 * (torch.tensor([1.0, 3.0], dtype=F64) * x * x).sum()
+    x = op.gradient_flow(f, (1.0, 1.0), 0.7, substeps=200)
+    assert torch.allclose(x, torch.tensor([math.exp(-0.7), math.exp(-2.1)], dtype=F64), atol=1e-10)
+
+
+# --- forward gradient -------------------------------------------------------------------------------
+
+def test_forward_gradient_is_unbiased():
+    x = torch.tensor([1.0, 1.5], dtype=F64)
+    g = torch.func.grad(op.beale)(x)
+    G = op.forward_gradients(op.beale, x, 100_000, generator=torch.Generator().manual_seed(0))
+    assert G.shape == (100_000, 2)
+    assert float((G.mean(0) - g).norm() / g.norm()) < 0.02
+    v = torch.tensor([0.3, -2.0], dtype=F64)
+    assert torch.allclose(op.forward_gradient(op.beale, x, v), (g @ v) * v)
+
+
+def test_forward_gradient_descent_on_beale():
+    path = op.forward_gradient_descent(op.beale, (1.0, 1.5), 2000, lr=0.01, seed=0)
+    assert float(op.beale(path[-1])) < 1e-6
+    with pytest.raises(ValueError):
+        op.forward_gradient_descent(op.beale, (1.0, 1.5), 10, lr=0.0)
+
+
+# --- direct feedback alignment ----------------------------------------------------------------------
+
+def test_backprop_updates_are_the_autograd_gradient():
+    x, y, _, _ = op.teacher_task(64, 1, seed=3)
+    params = op.init_mlp(seed=3)
+    ours = op.layer_updates(params, x, y, None)
+
+    def loss(ps):
+        return torch.nn.functional.cross_entropy(op.mlp_forward(ps, x)[0][-1], y)
+    ref = torch.func.grad(loss)(params)
+    for a, b in zip(ours, ref):
+        assert torch.allclose(a, b, atol=1e-12)
+
+
+def test_dfa_last_layer_is_exact_and_hidden_layers_use_feedback():
+    x, y, _, _ = op.teacher_task(64, 1, seed=3)
+    params = op.init_mlp(seed=3)
+    B = op.feedback_matrices((20, 100, 100, 10), seed=9)
+    dfa, bp = op.layer_updates(params, x, y, B), op.layer_updates(params, x, y, None)
+    assert torch.allclose(dfa[-2], bp[-2]) and torch.allclose(dfa[-1], bp[-1])
+    pre, hs = op.mlp_forward(params, x)
+    e = torch.softmax(pre[-1], 1) - torch.nn.functional.one_hot(y, 10).to(F64)
+    d1 = (e @ B[0].T) * (1 - torch.tanh(pre[0]) ** 2)
+    assert torch.allclose(dfa[0], d1.T @ x / len(x))
+    with pytest.raises(ValueError, match="method"):
+        op.train_mlp(x, y, x, y, method="feedback")
+
+
+def test_dfa_matches_backprop_accuracy_and_aligns():
+    x, y, xt, yt = op.teacher_task()
+    bp = op.train_mlp(x, y, xt, yt, method="backprop", epochs=10)
+    dfa = op.train_mlp(x, y, xt, yt, method="dfa", epochs=10)
+    assert bp["test_acc"][-1] > 0.6
+    assert abs(dfa["test_acc"][-1] - bp["test_acc"][-1]) < 0.05
+    assert abs(dfa["alignment"][0]) < 0.1 and dfa["alignment"][-1] > 0.2
+    assert bp["alignment"][-1] == pytest.approx(1.0)
+
+
+# --- learned optimizer ------------------------------------------------------------------------------
+
+def test_quadratic_gradient_closed_form():
+    W, y, theta = op.random_quadratics(3, 4, generator=torch.Generator().manual_seed(0))
+    W, y, theta = W.double(), y.double(), theta.double()
+    auto = torch.func.vmap(torch.func.grad(lambda t, w, b: ((w @ t - b) ** 2).sum()))(theta, W, y)
+    assert torch.allclose(op.quadratic_grad(W, y, theta), auto, atol=1e-10)
+    assert torch.allclose(op.quadratic_loss(W, y, theta), ((W @ theta[..., None])[..., 0] - y).pow(2).sum(-1))
+
+
+def test_lstm_preprocessing():
+    model = op.LSTMOptimizer()
+    g = torch.tensor([2.0, -1e-6, 0.0, -5e-3])
+    x = model.preprocess(g)
+    assert torch.allclose(x[0], torch.tensor([math.log(2.0) / 10, 1.0]))
+    assert torch.allclose(x[1], torch.tensor([-1.0, -1e-6 * math.exp(10)]))
+    assert torch.allclose(x[2], torch.tensor([-1.0, 0.0]))
+    assert torch.allclose(x[3], torch.tensor([math.log(5e-3) / 10, -1.0]))
+    update, state = model(torch.randn(7, 3), None)
+    assert update.shape == (7, 3) and state[0].shape == (2, 21, 20)
+
+
+def test_committed_l2o_beats_tuned_sgd_at_step_100():
+    """Syllabus: the meta-trained 2×20 LSTM beats tuned SGD by ≥ 2× at step 100 (fresh functions)."""
+    model = op.load_l2o()
+    W, y, theta = op.random_quadratics(500, generator=torch.Generator().manual_seed(123))
+    lr, sgd_loss = op.tune_sgd(W, y, theta, steps=100)
+    assert 1e-3 < lr < 0.1
+    l2o_loss = float(op.l2o_losses(model, W, y, theta, 100)[-1].mean())
+    assert l2o_loss * 2 <= sgd_loss
+
+
+def test_l2o_recompute_path(tmp_path):
+    path = tmp_path / "l2o_tiny.pt"
+    model = op.load_l2o(path, recompute=True, iterations=2, batch=4, unroll=5, horizon=10)
+    assert path.exists() and path.stat().st_size < 200_000
+    again = op.load_l2o(path)
+    g = torch.randn(5, 10, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(model(g, None)[0], again(g, None)[0])
+    with pytest.raises(ValueError, match="multiple"):
+        op.meta_train_l2o(1, unroll=3, horizon=10)
+    assert op.L2O_CHECKPOINT.stat().st_size < 200_000

@@ -1,0 +1,132 @@
+"""Tests of mlcourse.search: grid and random designs, the GP against a closed form and sklearn,
+EI/PI/UCB closed forms against Monte Carlo, BO vs random search on Branin (the syllabus numbers),
+Hyperband's bracket table (paper and HpBandSter conventions) and its successive halving, bad input."""
+
+from __future__ import annotations
+
+
+import numpy as np
+import pytest
+import torch
+
+from mlcourse import optimizers as op
+from mlcourse import search as hs
+
+F64 = torch.float64
+BRANIN_BOX = [(-5.0, 10.0), (0.0, 15.0)]
+BRANIN_MIN = 0.397887
+
+
+def test_grid_and_random_designs():
+    X, y = hs.grid_search(op.branin, BRANIN_BOX, 4)
+    assert X.shape == (16, 2) and y.shape == (16,)
+    assert set(X[:, 0].tolist()) == {-5.0, 0.0, 5.0, 10.0}
+    assert torch.allclose(y, op.branin(X))
+    X, y = hs.random_search(op.branin, BRANIN_BOX, 500, seed=1)
+    assert X[:, 0].min() >= -5 and X[:, 0].max() <= 10 and X[:, 1].min() >= 0 and X[:, 1].max() <= 15
+    assert len(set(X[:, 0].tolist())) == 500  # every point tries a new value of each coordinate
+    assert torch.equal(X, hs.random_search(op.branin, BRANIN_BOX, 500, seed=1)[0])
+    assert torch.equal(hs.best_so_far(torch.tensor([3.0, 1.0, 2.0, 0.5])), torch.tensor([3.0, 1.0, 1.0, 0.5]))
+    with pytest.raises(ValueError, match="bounds"):
+        hs.random_search(op.branin, [(1.0, 0.0)], 5)
+    with pytest.raises(ValueError):
+        hs.grid_search(op.branin, BRANIN_BOX, 1)
+
+
+def test_matern52_closed_form_and_sklearn():
+    from sklearn.gaussian_process.kernels import Matern
+    gen = torch.Generator().manual_seed(0)
+    A, B = torch.rand(6, 2, generator=gen, dtype=F64), torch.rand(4, 2, generator=gen, dtype=F64)
+    ell = torch.tensor([0.3, 0.7], dtype=F64)
+    ours = hs.matern52(A, B, ell, torch.tensor(2.0, dtype=F64))
+    ref = 2.0 * Matern(length_scale=ell.numpy(), nu=2.5)(A.numpy(), B.numpy())
+    assert np.allclose(ours.numpy(), ref, atol=1e-8)
+
+
+def test_gp_posterior_matches_the_textbook_formulas():
+    gen = torch.Generator().manual_seed(1)
+    X = torch.rand(12, 2, generator=gen, dtype=F64)
+    y = torch.sin(6 * X[:, 0]) + X[:, 1] ** 2
+    gp = hs.GP.new(2).fit(X, y, steps=30)
+    Xs = torch.rand(5, 2, generator=gen, dtype=F64)
+    ell, var, noise = (torch.exp(t) for t in gp.params())
+    K = hs.matern52(X, X, ell, var) + (noise + 1e-8) * torch.eye(12, dtype=F64)
+    Ks = hs.matern52(Xs, X, ell, var)
+    z = (y - y.mean()) / y.std()
+    mu = y.mean() + y.std() * (Ks @ torch.linalg.solve(K, z))
+    sd = y.std() * (var - torch.einsum("ij,ij->i", Ks @ torch.linalg.inv(K), Ks)).sqrt()
+    mu_gp, sd_gp = gp.predict(Xs)
+    assert torch.allclose(mu_gp, mu, atol=1e-8) and torch.allclose(sd_gp, sd, atol=1e-6)
+    # the fit increased the marginal likelihood over its starting point
+    start = hs.GP.new(2)
+    assert gp.log_marginal_likelihood(X, z, *gp.params()) > start.log_marginal_likelihood(X, z, *start.params())
+    # at the data, the posterior mean interpolates (small noise)
+    assert torch.allclose(gp.predict(X)[0], y, atol=0.05)
+    with pytest.raises(ValueError, match="fit"):
+        hs.GP.new(2).predict(Xs)
+
+
+def test_acquisitions_against_monte_carlo():
+    mu, sigma, best = torch.tensor([0.3, -0.2, 1.0], dtype=F64), torch.tensor([0.5, 0.1, 2.0], dtype=F64), 0.1
+    f = mu + sigma * torch.randn(400_000, 3, generator=torch.Generator().manual_seed(0), dtype=F64)
+    ei_mc = (best - f).clamp_min(0).mean(0)
+    assert torch.allclose(hs.expected_improvement(mu, sigma, best), ei_mc, rtol=0.01)
+    assert torch.allclose(hs.probability_of_improvement(mu, sigma, best, xi=0.0), (f < best).to(F64).mean(0),
+                          atol=3e-3)
+    assert torch.allclose(hs.lower_confidence_bound(mu, sigma, best, kappa=2.0), -(mu - 2 * sigma))
+    # EI at σ → 0 is the plain improvement max(best − μ, 0)
+    tiny = torch.full((3,), 1e-9, dtype=F64)
+    assert torch.allclose(hs.expected_improvement(mu, tiny, best), (best - mu).clamp_min(0), atol=1e-8)
+
+
+def test_bo_beats_random_search_on_branin():
+    """Syllabus: median best after 30 evaluations < 0.45 with GP-BO + EI (f* = 0.397887)."""
+    bo = [float(hs.bayes_opt(op.branin, BRANIN_BOX, 30, seed=s)[1].min()) for s in range(3)]
+    assert all(b >= BRANIN_MIN - 1e-6 for b in bo)
+    assert float(np.median(bo)) < 0.45
+    rs = [float(hs.random_search(op.branin, BRANIN_BOX, 30, seed=s)[1].min()) for s in range(200)]
+    assert float(np.median(rs)) > 1.0  # ≈ 1.6: random search is far behind after 30 evaluations
+
+
+def test_bo_other_acquisitions_run_and_improve():
+    for acq in ("pi", "ucb"):
+        X, y = hs.bayes_opt(op.branin, BRANIN_BOX, 12, init=5, acquisition=acq, seed=0)
+        assert X.shape == (12, 2) and float(y[5:].min()) < float(y[:5].min())
+    with pytest.raises(ValueError, match="acquisition"):
+        hs.bayes_opt(op.branin, BRANIN_BOX, 10, acquisition="kg")
+    with pytest.raises(ValueError, match="init"):
+        hs.bayes_opt(op.branin, BRANIN_BOX, 3, init=5)
+
+
+def test_hyperband_bracket_table_paper():
+    """Li et al. (2018), Table 1: R = 81, η = 3."""
+    table = hs.hyperband_brackets(81, 3)
+    assert [[n for n, _ in b] for b in table] == [[81, 27, 9, 3, 1], [34, 11, 3, 1], [15, 5, 1], [8, 2], [5]]
+    assert [[r for _, r in b] for b in table] == [[1, 3, 9, 27, 81], [3, 9, 27, 81], [9, 27, 81], [27, 81], [81]]
+
+
+def test_hyperband_bracket_table_hpbandster():
+    table = hs.hyperband_brackets(81, 3, convention="hpbandster")
+    assert [[n for n, _ in b] for b in table] == [[81, 27, 9, 3, 1], [27, 9, 3, 1], [9, 3, 1], [6, 2], [5]]
+    with pytest.raises(ValueError, match="convention"):
+        hs.hyperband_brackets(81, 3, convention="optuna")
+    with pytest.raises(ValueError):
+        hs.hyperband_brackets(81, 1)
+
+
+def test_hyperband_other_sizes():
+    # R = 27, η = 3: s_max = 3, B = 108
+    assert [b[0] for b in hs.hyperband_brackets(27, 3)] == [(27, 1), (12, 3), (6, 9), (4, 27)]
+    # exact powers are not lost to floating point: log(1000)/log(10) = 2.9999999999999996
+    assert len(hs.hyperband_brackets(1000, 10)) == 4
+
+
+def test_hyperband_successive_halving_keeps_the_best():
+    """With a loss that is the config itself (any budget), every round keeps the smallest ones."""
+    log = hs.hyperband(lambda c, r: float(c), lambda g: torch.rand((), generator=g, dtype=F64), 9, 3, seed=0)
+    table = hs.hyperband_brackets(9, 3)
+    assert len(log) == sum(n for b in table for n, _ in b)
+    first = log[:9]
+    second = log[9:12]
+    assert sorted(l for _, _, l in first)[:3] == sorted(l for _, _, l in second)
+    assert all(r == 1 for _, r, _ in first) and all(r == 3 for _, r, _ in second)
