@@ -115,10 +115,10 @@ print(live(gd_on_a_quadratic, eta=(0.7, 1.0, 0.01)).static["text/plain"])
 # | 04 | MAML | `mlcourse.maml` |
 # | 05 | hypernetworks | `mlcourse.hypernets` |
 # | 06 | gradient-based HPO over long horizons | `mlcourse.hpo` |
-# | 07 | optimizer zoo and HPO methods | `mlcourse.optimizers` |
+# | 07 | optimizer zoo and HPO methods | `mlcourse.optimizers`, `mlcourse.search` |
 # | 08 | fractal trainability | `mlcourse.fractal` |
 # | 09 | double descent | `mlcourse.double_descent` |
 #
 # Shared pieces: `mlcourse.runtime` (device, seeds, threads), `mlcourse.plots` (house style),
-# `mlcourse.widgets` (`live`), `mlcourse.grading` (`check`). Notebooks narrate and plot; every
+# `mlcourse.widgets` (`live`), `mlcourse.grading` (`check`), `mlcourse.memory` (peak memory of a call). Notebooks narrate and plot; every
 # algorithm lives in a module with its tests in `tests/test_<module>.py`.
