@@ -200,7 +200,7 @@ for name, lr in rastrigin_lr.items():
 
 # %% slideshow={"slide_type": "subslide"}
 fig, ax = plt.subplots(figsize=(6, 5))
-_ = contour(ax, op.rastrigin, (-3, 1.5), (1, 4.5), levels=40)
+_ = contour(ax, op.rastrigin, (-3, -1), (1.5, 4.5), levels=40)
 for name, p in rastrigin_paths.items():
     _ = ax.plot(p[:, 0], p[:, 1], lw=1, label=name)
 _ = ax.plot(0, 0, "r*", ms=12)
