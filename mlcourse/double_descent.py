@@ -51,10 +51,6 @@ def _dtype(device: torch.device) -> torch.dtype:
     return torch.float32 if device.type == "mps" else torch.float64
 
 
-def _device(device: str | torch.device | None) -> torch.device:
-    return runtime.get_device(None if device is None else str(device))
-
-
 def _randn(generator: torch.Generator, *shape: int) -> torch.Tensor:
     """Standard normal draws on the CPU in float64 (the same numbers on every device)."""
     return torch.randn(*shape, generator=generator, dtype=torch.float64)
@@ -160,7 +156,7 @@ def linear_risk(n: int, d: int, sigma: float, *, ridge: float = 0.0, trials: int
     n, d, trials = _positive_int("n", n), _positive_int("d", d), _positive_int("trials", trials)
     sigma, ridge = _nonnegative("sigma", sigma), _nonnegative("ridge", ridge)
     beta_norm = _nonnegative("beta_norm", beta_norm)
-    dev = _device(device)
+    dev = runtime.get_device(device)
     g = torch.Generator().manual_seed(seed)
     beta = beta_norm * _unit_vectors(g, trials, d)
     X = _randn(g, trials, n, d)
@@ -199,7 +195,7 @@ def random_features_curve(p_values: Sequence[int], *, n_train: int = 100, input_
     n, k = _positive_int("n_train", n_train), _positive_int("input_dim", input_dim)
     n_test, draws = _positive_int("n_test", n_test), _positive_int("draws", draws)
     noise, ridge = _nonnegative("noise", noise), _nonnegative("ridge", ridge)
-    dev = _device(device)
+    dev = runtime.get_device(device)
     dtype = _dtype(dev)
     draw_seeds = torch.randint(2**62, (draws,), generator=torch.Generator().manual_seed(seed))
     mse = torch.empty(draws, len(ps), dtype=torch.float64)
@@ -263,7 +259,7 @@ def epochwise_curve(epochs: int = 10_000, *, n_train: int = 100, d_fast: int = 5
         raise ValueError(f"slow_scale must be in (0, 1], got {slow_scale!r}")
     if lr is not None and not (math.isfinite(lr) and lr > 0):
         raise ValueError(f"lr must be a finite number > 0 (or None), got {lr!r}")
-    dev = _device(device)
+    dev = runtime.get_device(device)
     dtype = _dtype(dev)
     g = torch.Generator().manual_seed(seed)
     X, y, beta, scale = (t.to(dev, dtype) for t in two_scale_problem(n, d_fast, d_slow, slow_scale,

@@ -242,6 +242,7 @@ def _train_chunk_tanh(problem: Problem, lr_in: Tensor, lr_out: Tensor, steps: in
     losses = torch.full((steps, B), math.inf, dtype=X.dtype, device=X.device)
     alive = None  # indices into the chunk of the networks still trained; None: all of them
     minus_Y = -Y
+    clamp = X.device.type == "cpu"  # the clamp pays only on CPU (see above); memory-bound GPUs skip it
     new_buffers = True
     for t in range(steps):
         if new_buffers:  # buffers reused every step, and their views
@@ -253,7 +254,7 @@ def _train_chunk_tanh(problem: Problem, lr_in: Tensor, lr_out: Tensor, steps: in
                                     G.view(width, width * B), W0.view(width, width * B), r.view(n, 1, B))
             new_buffers = False
         torch.mm(Xg, W0_2, out=S2)
-        if S.device.type == "cpu":  # the clamp pays only on CPU (see above); memory-bound GPUs skip it
+        if clamp:
             S.clamp_(-_CLAMP, _CLAMP)
         torch.sigmoid_(S)
         torch.mul(S, W1, out=P)
@@ -301,7 +302,7 @@ def _check_range(name: str, lr: tuple[float, float]) -> None:
 
 def trainability_grid(problem: Problem, lr_in: tuple[float, float] = (-3.0, 6.0),
                       lr_out: tuple[float, float] = (-3.0, 6.0), *, resolution: int = 128,
-                      steps: int = 100, device: torch.device | str | None = None,
+                      steps: int = 100, device: runtime.Device = None,
                       dtype: torch.dtype | None = None,
                       progress: bool | Callable[..., Iterable] = False,
                       chunk: int | None = None) -> Tensor:
@@ -319,7 +320,7 @@ def trainability_grid(problem: Problem, lr_in: tuple[float, float] = (-3.0, 6.0)
         raise ValueError(f"resolution must be >= 2, got {resolution}")
     if steps < TAIL + 1:
         raise ValueError(f"steps must be >= {TAIL + 1} (the measure averages the last {TAIL}), got {steps}")
-    device = runtime.get_device(device if isinstance(device, str) or device is None else str(device))
+    device = runtime.get_device(device)
     dtype = dtype or problem.X.dtype
     p = Problem(*(t.to(device, dtype) for t in (problem.X, problem.Y, problem.W0, problem.W1)),
                 problem.nonlinearity)

@@ -36,13 +36,13 @@ from torch import Tensor
 from torch.func import grad
 
 from mlcourse import runtime
+from mlcourse.runtime import Device
 from mlcourse.memory import peak_memory
 
-Device = str | torch.device | None  # None: runtime.get_device()'s choice (cuda → mps → cpu)
 
 
 def _device(device: Device, dtype: torch.dtype = torch.float64) -> torch.device:
-    device = device if isinstance(device, torch.device) else runtime.get_device(device)
+    device = runtime.get_device(device)
     if device.type == "mps" and dtype == torch.float64:
         return torch.device("cpu")  # MPS has no float64
     return device
@@ -259,14 +259,15 @@ def learn_schedule(problem: LeastSquares, T: int, n_windows: int, horizon: int, 
     return lam.detach()
 
 
-def hypergradient_variance(problem: LeastSquares, log_lrs: Tensor, T: int, *, n_seeds: int = 8,
-                           batch_size: int = 10, momentum: float = 0.9) -> Tensor:
-    """Per-window variance of the full-horizon hypergradient over minibatch seeds ([W])."""
+def hypergradient_noise(problem: LeastSquares, log_lrs: Tensor, T: int, *, n_seeds: int = 8,
+                        batch_size: int | None = 10, momentum: float = 0.9) -> Tensor:
+    """Relative noise of the full-horizon hypergradient over minibatch seeds, per window ([W]):
+    standard deviation over ``n_seeds`` runs divided by the magnitude of their mean."""
     if n_seeds < 2:
-        raise ValueError(f"need n_seeds >= 2 to estimate a variance, got {n_seeds}")
+        raise ValueError(f"need n_seeds >= 2 to estimate a spread, got {n_seeds}")
     gs = torch.stack([hypergradient_reverse(problem, log_lrs, T, momentum=momentum,
                                             batch_size=batch_size, seed=s) for s in range(n_seeds)])
-    return gs.var(0)
+    return gs.std(0) / gs.mean(0).abs()
 
 
 # --- sharing hyperparameters over windows (Micaelli & Storkey 2021, Sect. 4) -----------------------

@@ -30,14 +30,10 @@ import torch
 from torch import Tensor, nn
 
 from mlcourse import runtime
+from mlcourse.runtime import Device
 
-Device = str | torch.device | None  # None: runtime.get_device()'s choice (cuda → mps → cpu)
 Problem = tuple[Tensor, Tensor, Tensor, Tensor]  # X [n, d], y [n], Xval [m, d], yval [m]
 DATA_DIR = Path(__file__).parent / "data"
-
-
-def _device(device: Device) -> torch.device:
-    return device if isinstance(device, torch.device) else runtime.get_device(device)
 
 
 # --- 1. ridge regression: the exact best response ------------------------------------------------
@@ -58,7 +54,7 @@ def ridge_problem(n: int = 20, d: int = 50, noise: float = 1.0, seed: int = 0, *
     w_true = rng.standard_normal(d) / math.sqrt(d)
     inputs = rng.standard_normal((n + n_val, d))
     targets = inputs @ w_true + noise * rng.standard_normal(n + n_val)
-    t = lambda a: torch.as_tensor(a, dtype=torch.float64, device=_device(device))  # noqa: E731
+    t = lambda a: torch.as_tensor(a, dtype=torch.float64, device=runtime.get_device(device))  # noqa: E731
     return t(inputs[:n]), t(targets[:n]), t(inputs[n:]), t(targets[n:])
 
 
@@ -258,7 +254,7 @@ def ridge_stn(d: int, seed: int = 0, device: Device = None) -> STNLinear:
     of λ (the local best-response model). W_elem and W_hyper start at zero (ŵ = 0, in the row space
     of X like w*); v is random."""
     torch.manual_seed(seed)
-    layer = STNLinear(d, 1, 1, bias=False).to(dtype=torch.float64, device=_device(device))
+    layer = STNLinear(d, 1, 1, bias=False).to(dtype=torch.float64, device=runtime.get_device(device))
     with torch.no_grad():
         layer.elem.weight.zero_()
         layer.hyper.weight.zero_()
@@ -441,7 +437,7 @@ def train_phn(method: str = "chebyshev", *, steps: int = 2000, batch: int = 16, 
         raise ValueError(f"unknown method {method!r}: choose one of {', '.join(SCALARIZATIONS)}")
     if alpha <= 0:
         raise ValueError(f"Dirichlet concentration must be > 0, got {alpha}")
-    device = _device(device)
+    device = runtime.get_device(device)
     torch.manual_seed(seed)
     phn = ParetoHypernet().to(device)
     rng = np.random.default_rng(seed)
@@ -485,7 +481,7 @@ def continual_tasks(n: int = 100, noise: float = 0.05, seed: int = 0,
     for f, (lo, hi) in CONTINUAL_TASKS:
         x = lo + (hi - lo) * torch.rand(n, 1, generator=gen)
         y = f(x) + noise * torch.randn(n, 1, generator=gen)
-        out.append((x.to(_device(device)), y.to(_device(device))))
+        out.append((x.to(runtime.get_device(device)), y.to(runtime.get_device(device))))
     return out
 
 
@@ -494,7 +490,7 @@ def continual_test_sets(n: int = 100, device: Device = None) -> list[tuple[Tenso
     out = []
     for f, (lo, hi) in CONTINUAL_TASKS:
         x = torch.linspace(lo, hi, n)[:, None]
-        out.append((x.to(_device(device)), f(x).to(_device(device))))
+        out.append((x.to(runtime.get_device(device)), f(x).to(runtime.get_device(device))))
     return out
 
 
@@ -572,7 +568,7 @@ def train_continual(beta: float = 0.005, *, steps: int = 2000, lr: float = 1e-3,
     hypernet (2 → 10 → 10) or a larger rate (1e-2) made the regularised run fail far more often."""
     if beta < 0 or steps < 1:
         raise ValueError(f"need beta >= 0 and steps >= 1, got beta={beta}, steps={steps}")
-    device = _device(device)
+    device = runtime.get_device(device)
     torch.manual_seed(seed)
     hnet = TaskHypernet(hidden=hidden).to(device)
     data, tests = continual_tasks(seed=seed, device=device), continual_test_sets(device=device)
@@ -618,7 +614,7 @@ def pretrained_phn(method: str = "chebyshev", *, recompute: bool = False,
         return train_phn(method, device=device)
     phn = ParetoHypernet()
     phn.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
-    return phn.to(_device(device)).eval()
+    return phn.to(runtime.get_device(device)).eval()
 
 
 def pretrained_continual(beta: float = 0.005, *, recompute: bool = False, device: Device = None
@@ -631,7 +627,7 @@ def pretrained_continual(beta: float = 0.005, *, recompute: bool = False, device
         hnet, after = train_continual(beta, device=device)
         return generated_weights(hnet), after
     saved = torch.load(path, map_location="cpu", weights_only=True)
-    return saved["weights"].to(_device(device)), saved["after"]
+    return saved["weights"].to(runtime.get_device(device)), saved["after"]
 
 
 def main() -> None:

@@ -33,12 +33,12 @@ from torch import Tensor, nn
 from torch.func import functional_call, grad, vmap
 
 from mlcourse import runtime
+from mlcourse.runtime import Device
 from mlcourse.memory import peak_memory
 
 Params = dict[str, Tensor]
 Rate = float | Params  # one inner learning rate, or one per parameter tensor (Meta-SGD)
 Tasks = tuple[Tensor, Tensor, Tensor, Tensor]  # xs, ys, xq, yq, each [n_tasks, k, 1]
-Device = str | torch.device | None  # None: runtime.get_device()'s choice (cuda → mps → cpu)
 
 AMPLITUDE = (0.1, 5.0)
 PHASE = (0.0, math.pi)
@@ -49,10 +49,6 @@ REFERENCE = dict(iterations=4500, meta_batch=25, k_shot=10, inner_lr=0.01, inner
                  meta_lr=1e-3, seed=0)
 """The setup of the committed checkpoints: Finn et al.'s sinusoid hyperparameters (α = 0.01 as in the
 paper's text; the authors' code defaults to 1e-3), ≈ 4500 meta-iterations."""
-
-
-def _device(device: Device) -> torch.device:
-    return device if isinstance(device, torch.device) else runtime.get_device(device)
 
 
 # --- tasks -------------------------------------------------------------------------------------
@@ -247,7 +243,7 @@ def meta_gradient_memory(steps: int, *, meta_batch: int = 25, k_shot: int = 10,
     Backprop through the inner loop keeps every step's activations and gradients alive, so the
     peak grows linearly with ``steps``; first-order or truncated meta-gradients do not.
     """
-    device = _device(device)
+    device = runtime.get_device(device)
     gen = torch.Generator().manual_seed(seed)
     tasks = sinusoid_tasks(meta_batch, k_shot, k_shot, generator=gen, device=device)
     model = _init_model(seed, device)
@@ -301,7 +297,7 @@ class Learner:
     def load(cls, path: str | os.PathLike, device: Device = None) -> "Learner":
         """Read a file written by :meth:`save` onto ``device``."""
         blob = torch.load(path, map_location="cpu", weights_only=True)
-        device = _device(device)
+        device = runtime.get_device(device)
         model = make_regressor(tuple(blob["hidden"]))
         model.load_state_dict(blob["state"])
         rate = blob["inner_lr"]
@@ -342,7 +338,7 @@ def meta_train(*, method: str = "maml", iterations: int, meta_batch: int = 25, k
         raise ValueError(f"inner_steps must be >= 0, got {inner_steps}")
     if iterations < 0 or meta_batch < 1:
         raise ValueError(f"need iterations >= 0 and meta_batch >= 1, got {iterations} and {meta_batch}")
-    device = _device(device)
+    device = runtime.get_device(device)
     gen = torch.Generator().manual_seed(seed)
     model = _init_model(seed, device)
     theta = dict(model.named_parameters())

@@ -30,13 +30,18 @@ def _available(name: str) -> bool:
     return name == "cpu"
 
 
-def get_device(prefer: str | None = None) -> torch.device:
-    """Pick the compute device: ``prefer``, else ``$MLCOURSE_DEVICE``, else cuda → mps → cpu.
+Device = str | torch.device | None
+"""What every ``device=`` argument of the course takes: a name, a torch.device, or None (choose)."""
+
+
+def get_device(prefer: Device = None) -> torch.device:
+    """Pick the compute device: ``prefer`` (a name such as "cuda:1", or a torch.device), else
+    ``$MLCOURSE_DEVICE``, else cuda → mps → cpu.
 
     Raises ValueError when the requested name is unknown or not available on this machine, listing
     the names that would work here.
     """
-    name = prefer if prefer is not None else os.environ.get(DEVICE_ENV) or None
+    name = str(prefer) if prefer is not None else os.environ.get(DEVICE_ENV) or None
     if name is None:
         return torch.device(next(d for d in DEVICE_ORDER if _available(d)))
     usable = [d for d in DEVICE_ORDER if _available(d)]

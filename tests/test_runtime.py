@@ -32,6 +32,7 @@ def test_env_var_and_argument_override(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ValueError, match="unknown device 'tpu'.*cuda, mps, cpu"):
         runtime.get_device()
     assert runtime.get_device("cpu") == torch.device("cpu")  # the argument wins over the env var
+    assert runtime.get_device(torch.device("cpu")) == torch.device("cpu")  # a torch.device is a name too
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
