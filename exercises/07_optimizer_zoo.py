@@ -55,16 +55,9 @@ def adam_gap(lr, betas, eps, steps=30, seed=0):
     """Largest difference between adam_step and torch.optim.Adam along one run on a wavy loss."""
     w0 = torch.randn(7, generator=torch.Generator().manual_seed(seed), dtype=F64)
     loss = lambda w: 0.5 * (w**2).sum() + torch.sin(3 * w).sum()  # noqa: E731
-    p = w0.clone().requires_grad_(True)
-    opt = torch.optim.Adam([p], lr=lr, betas=betas, eps=eps)
-    w, state, gap = w0.clone(), {}, 0.0
-    for _ in range(steps):
-        opt.zero_grad()
-        loss(p).backward()
-        w, state = adam_step(w, torch.func.grad(loss)(w), state, lr=lr, betas=betas, eps=eps)
-        opt.step()
-        gap = max(gap, (w - p.detach()).abs().max().item())
-    return gap
+    ours = op.run(adam_step, loss, w0, steps, lr=lr, betas=betas, eps=eps)
+    theirs = op.torch_optim_path(torch.optim.Adam, loss, w0, steps, lr=lr, betas=betas, eps=eps)
+    return (ours - theirs).abs().max().item()
 
 
 with check("Q1 Adam's step", hint="Two moving averages, both bias-corrected with the step count t "

@@ -34,15 +34,11 @@ from torch import Tensor
 from torch.func import grad, jvp, vmap
 
 from mlcourse import runtime
+from mlcourse.runtime import Device
 
 State = dict[str, Tensor | int]
 Rule = Callable[..., tuple[Tensor, State]]
 Objective = Callable[[Tensor], Tensor]
-Device = str | torch.device | None
-
-
-def _device(device: Device) -> torch.device:
-    return device if isinstance(device, torch.device) else runtime.get_device(device)
 
 
 def _check(p: Tensor, g: Tensor, lr: float) -> None:
@@ -190,7 +186,7 @@ def rademacher(shape: tuple[int, ...], *, generator: torch.Generator | None = No
                dtype: torch.dtype = torch.float64, device: Device = "cpu") -> Tensor:
     """Entries ±1 with probability ½ each (sampled on the CPU, so a seed means the same draw anywhere)."""
     v = torch.randint(0, 2, shape, generator=generator).to(dtype) * 2 - 1
-    return v.to(_device(device))
+    return v.to(runtime.get_device(device))
 
 
 def hvp(f: Objective, x: Tensor, v: Tensor) -> Tensor:
@@ -285,7 +281,7 @@ def run(optimizer: str | Rule, f: Objective, x0, steps: int, *, seed: int = 0,
     rule = OPTIMIZERS[optimizer] if isinstance(optimizer, str) else optimizer
     if steps < 0:
         raise ValueError(f"steps must be >= 0, got {steps}")
-    x = torch.as_tensor(x0, dtype=dtype).to(_device(device))
+    x = torch.as_tensor(x0, dtype=dtype).to(runtime.get_device(device))
     if x.dim() != 1:
         raise ValueError(f"x0 must be a 1-d point, got shape {tuple(x.shape)}")
     gen = torch.Generator().manual_seed(seed)
@@ -299,6 +295,21 @@ def run(optimizer: str | Rule, f: Objective, x0, steps: int, *, seed: int = 0,
         path.append(x)
         if not torch.isfinite(x).all():
             break
+    return torch.stack(path)
+
+
+def torch_optim_path(optimizer_class: type[torch.optim.Optimizer], f: Objective, x0, steps: int, *,
+                     dtype: torch.dtype = torch.float64, **hyper) -> Tensor:
+    """The same run as :func:`run` with a ``torch.optim`` optimizer (e.g. ``torch.optim.Adam``) in
+    place of a rule: the library twin every rule here is checked against. Trajectory [steps + 1, dim]."""
+    p = torch.as_tensor(x0, dtype=dtype).clone().requires_grad_(True)
+    opt = optimizer_class([p], **hyper)
+    path = [p.detach().clone()]
+    for _ in range(steps):
+        opt.zero_grad()
+        f(p).backward()
+        opt.step()
+        path.append(p.detach().clone())
     return torch.stack(path)
 
 
@@ -354,7 +365,7 @@ def forward_gradient_descent(f: Objective, x0, steps: int, *, lr: float, decay: 
     ηₜ = η e^{−decay·t}; no backward pass at all. Returns the trajectory [steps + 1, dim]."""
     if steps < 0 or not lr > 0:
         raise ValueError(f"need steps >= 0 and lr > 0, got steps={steps}, lr={lr}")
-    x = torch.as_tensor(x0, dtype=dtype).to(_device(device))
+    x = torch.as_tensor(x0, dtype=dtype).to(runtime.get_device(device))
     gen = torch.Generator().manual_seed(seed)
     path = [x]
     for t in range(steps):
@@ -377,7 +388,7 @@ def teacher_task(n_train: int = 2000, n_test: int = 2000, *, dim: int = 20, clas
     W2 = torch.randn(classes, hidden, generator=gen, dtype=dtype) / math.sqrt(hidden)
     x = torch.randn(n_train + n_test, dim, generator=gen, dtype=dtype)
     y = (torch.tanh(x @ W1.T) @ W2.T).argmax(1)
-    x, y = x.to(_device(device)), y.to(_device(device))
+    x, y = x.to(runtime.get_device(device)), y.to(runtime.get_device(device))
     return x[:n_train], y[:n_train], x[n_train:], y[n_train:]
 
 
@@ -494,7 +505,7 @@ def random_quadratics(n: int, dim: int = 10, *, generator: torch.Generator | Non
     W = torch.randn(n, dim, dim, generator=generator)
     y = torch.randn(n, dim, generator=generator)
     theta = torch.randn(n, dim, generator=generator)
-    dev = _device(device)
+    dev = runtime.get_device(device)
     return W.to(dev), y.to(dev), theta.to(dev)
 
 
@@ -574,7 +585,7 @@ def meta_train_l2o(iterations: int = 300, *, batch: int = 128, dim: int = 10, un
     then cut the graph. The input gradient is treated as a constant (the paper drops ∇²f)."""
     if horizon % unroll:
         raise ValueError(f"horizon ({horizon}) must be a multiple of unroll ({unroll})")
-    dev = _device(device)
+    dev = runtime.get_device(device)
     torch.manual_seed(seed)
     model = LSTMOptimizer().to(dev)
     meta_opt = torch.optim.Adam(model.parameters(), lr=meta_lr)

@@ -40,30 +40,17 @@ TWINS = [
 @pytest.mark.parametrize("name,torch_cls,rule,hyper", TWINS, ids=[t[0] for t in TWINS])
 def test_rule_equals_torch_optim_step_for_step(name, torch_cls, rule, hyper):
     f, x0 = problem()
-    p = x0.clone().requires_grad_(True)
-    opt = torch_cls([p], **hyper)
-    q, state = x0.clone(), {}
-    for _ in range(50):
-        opt.zero_grad()
-        f(p).backward()
-        g = torch.func.grad(f)(q)
-        opt.step()
-        q, state = rule(q, g, state, **hyper)
-        assert (p.detach() - q).abs().max() <= 1e-12
-    assert (q - x0).abs().max() > 1e-2  # it actually moved
+    ours = op.run(rule, f, x0, 50, **hyper)
+    assert ours.shape == (51, len(x0))
+    assert (ours - op.torch_optim_path(torch_cls, f, x0, 50, **hyper)).abs().max() <= 1e-12
+    assert (ours[-1] - x0).abs().max() > 1e-2  # it actually moved
 
 
 def test_named_momentum_rules_are_sgd_with_mu_09():
     f, x0 = problem(1)
     for name, nesterov in [("momentum", False), ("nesterov", True)]:
-        a = op.run(name, f, x0, 20, lr=0.05)
-        p = x0.clone().requires_grad_(True)
-        opt = torch.optim.SGD([p], lr=0.05, momentum=0.9, nesterov=nesterov)
-        for _ in range(20):
-            opt.zero_grad()
-            f(p).backward()
-            opt.step()
-        assert torch.allclose(a[-1], p.detach(), atol=1e-12, rtol=0)
+        twin = op.torch_optim_path(torch.optim.SGD, f, x0, 20, lr=0.05, momentum=0.9, nesterov=nesterov)
+        assert torch.allclose(op.run(name, f, x0, 20, lr=0.05), twin, atol=1e-12, rtol=0)
 
 
 def test_momentum_is_the_seeds_velocity_form():
