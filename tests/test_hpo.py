@@ -223,11 +223,15 @@ def test_truncated_backprop_and_es_move_the_wrong_way_pes_converges() -> None:
 
 # --- greediness on the least-squares problem -------------------------------------------------------
 
-def test_learn_schedule_and_variance_shapes(problem: hpo.LeastSquares) -> None:
+def test_learn_schedule_and_hypergradient_noise(problem: hpo.LeastSquares) -> None:
     lam = hpo.learn_schedule(problem, 40, 4, 10, meta_steps=2)
     assert lam.shape == (4,) and torch.isfinite(lam).all()
-    assert hpo.hypergradient_variance(problem, lam, 40, n_seeds=3).shape == (4,)
+    noise = hpo.hypergradient_noise(problem, lam, 40, n_seeds=3)
+    gs = torch.stack([hpo.hypergradient_reverse(problem, lam, 40, batch_size=10, seed=s) for s in range(3)])
+    assert noise.shape == (4,) and (noise > 0).all()
+    assert torch.allclose(noise, gs.std(0) / gs.mean(0).abs())
+    assert (hpo.hypergradient_noise(problem, lam, 40, n_seeds=3, batch_size=None) == 0).all()  # full batch
     with pytest.raises(ValueError):
         hpo.learn_schedule(problem, 40, 4, 41)
     with pytest.raises(ValueError):
-        hpo.hypergradient_variance(problem, lam, 40, n_seeds=1)
+        hpo.hypergradient_noise(problem, lam, 40, n_seeds=1)
