@@ -229,7 +229,9 @@ def _train_chunk_tanh(problem: Problem, lr_in: Tensor, lr_out: Tensor, steps: in
     :data:`_PRUNE_EVERY` steps), its remaining losses set to inf: Σₙ d is then non-finite, hence
     every entry of ∂L/∂W₁ = 2 Σₙ S d − Σₙ d, all of W₁ after the update, and every later ŷ and loss —
     and :func:`convergence_measure` treats all non-finite losses alike. About a fifth of the work
-    of the usual window goes to such networks.
+    of the usual window goes to such networks. No earlier cut is safe: in these float64 trajectories
+    networks came back below the clip from normalised losses as large as 4e26 (width 4, seed 0,
+    lr_in ∈ [1e3, 1e6], lr_out ∈ [1, 1e3], 96², 100 steps).
     """
     X, Y = problem.X, problem.Y
     n, width = X.shape
