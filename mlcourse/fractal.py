@@ -103,16 +103,29 @@ def loss(W0: Tensor, W1: Tensor, X: Tensor, Y: Tensor, nonlinearity: str = "tanh
     return ((forward(W0, W1, X, nonlinearity) - Y) ** 2).mean()
 
 
-def train_losses(problem: Problem, lr_in: float, lr_out: float, steps: int = 100) -> Tensor:
-    """Full-batch GD with rate ``lr_in`` on W₀ and ``lr_out`` on W₁; returns the [steps] losses, each
-    recorded before its update. One network, gradients by ``torch.func.grad``: the reference the fast
-    grid is tested against."""
+def minibatches(n_points: int, batch_size: int, steps: int, seed: int = 0) -> Tensor:
+    """The minibatch of every step: [steps, batch_size] indices drawn uniformly with replacement, as
+    the author's ``jax.random.randint`` does; one draw per step, shared by every network of a grid."""
+    if not 1 <= batch_size:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    return torch.randint(n_points, (steps, batch_size), generator=torch.Generator().manual_seed(seed))
+
+
+def train_losses(problem: Problem, lr_in: float, lr_out: float, steps: int = 100, *,
+                 batch_size: int | None = None, batch_seed: int = 0) -> Tensor:
+    """GD with rate ``lr_in`` on W₀ and ``lr_out`` on W₁; returns the [steps] full-batch losses, each
+    recorded before its update. Full batch by default; with ``batch_size`` each step's gradient is that
+    of the loss on the step's minibatch (:func:`minibatches` with ``batch_seed``), while the recorded
+    loss stays the full-batch one (the author's choice, for smooth pictures). One network, gradients by
+    ``torch.func.grad``: the reference the fast grid is tested against."""
     p = problem
     dloss = grad(loss, argnums=(0, 1))
+    batches = None if batch_size is None else minibatches(p.n_points, batch_size, steps, batch_seed)
     W0, W1, losses = p.W0, p.W1, []
-    for _ in range(steps):
+    for t in range(steps):
         losses.append(loss(W0, W1, p.X, p.Y, p.nonlinearity))
-        g0, g1 = dloss(W0, W1, p.X, p.Y, p.nonlinearity)
+        X, Y = (p.X, p.Y) if batches is None else (p.X[batches[t]], p.Y[batches[t]])
+        g0, g1 = dloss(W0, W1, X, Y, p.nonlinearity)
         W0, W1 = W0 - lr_in * g0, W1 - lr_out * g1
     return torch.stack(losses)
 
@@ -166,7 +179,8 @@ def _weighted_slope(H: Tensor, HW: Tensor, W1: Tensor, nonlinearity: str) -> Ten
     return W1.expand_as(H).clone()
 
 
-def _train_chunk(problem: Problem, lr_in: Tensor, lr_out: Tensor, steps: int) -> Tensor:
+def _train_chunk(problem: Problem, lr_in: Tensor, lr_out: Tensor, steps: int,
+                 weights: Tensor | None = None) -> Tensor:
     """Train B networks (one per rate pair) together; returns losses [B, steps].
 
     Layout: weights W₀ as [width_in, width_out, B] and W₁ as [width, B], activations as [n, width, B]
@@ -178,10 +192,13 @@ def _train_chunk(problem: Problem, lr_in: Tensor, lr_out: Tensor, steps: int) ->
         r = ŷ − Y,  d = ∂L/∂ŷ / width = 2 r / (n·width)
         ∂L/∂W₁ = Σₙ H d,   ∂L/∂T = φ̃'(T) · W₁ · d,   ∂L/∂W₀ = Xgᵀ ∂L/∂T.
 
-    tanh goes through :func:`_train_chunk_tanh`, which needs fewer passes over the activations.
+    ``weights`` [steps, n] turn the gradient into a minibatch one: point k of step t counts
+    weights[t, k] = n·(times drawn)/batch_size times (:func:`_minibatch_weights`); the loss stays the
+    full-batch one. tanh goes through :func:`_train_chunk_tanh`, which needs fewer passes over the
+    activations.
     """
     if problem.nonlinearity == "tanh":
-        return _train_chunk_tanh(problem, lr_in, lr_out, steps)
+        return _train_chunk_tanh(problem, lr_in, lr_out, steps, weights)
     X, Y, nl = problem.X, problem.Y, problem.nonlinearity
     n, width = X.shape
     B = lr_in.shape[0]
@@ -196,6 +213,8 @@ def _train_chunk(problem: Problem, lr_in: Tensor, lr_out: Tensor, steps: int) ->
         r = HW.sum(1).div_(width).sub_(Y)  # ŷ − Y, [n, B]
         torch.linalg.vecdot(r, r, dim=0, out=losses[t])
         d = r.mul_(2.0 / (n * width))
+        if weights is not None:
+            d.mul_(weights[t, :, None])
         g1 = torch.linalg.vecdot(H, d[:, None, :], dim=0)
         dT = _weighted_slope(H, HW, W1, nl).mul_(d[:, None, :])
         g0 = (XgT @ dT.view(n, width * B)).view(width, width, B)
@@ -210,7 +229,8 @@ _PRUNE_EVERY = 4
 """Steps between two looks for networks that blew up (see :func:`_train_chunk_tanh`)."""
 
 
-def _train_chunk_tanh(problem: Problem, lr_in: Tensor, lr_out: Tensor, steps: int) -> Tensor:
+def _train_chunk_tanh(problem: Problem, lr_in: Tensor, lr_out: Tensor, steps: int,
+                      weights: Tensor | None = None) -> Tensor:
     """:func:`_train_chunk` for φ = tanh, written in S = σ(T) instead of H = tanh(T/2) = 2S − 1.
 
     The constants move out of the [n, width, B] tensors into the small ones, which leaves five
@@ -266,6 +286,8 @@ def _train_chunk_tanh(problem: Problem, lr_in: Tensor, lr_out: Tensor, steps: in
         if alive is not None:
             losses[t].index_copy_(0, alive, row)
         d = r.mul_(2.0 / (n * width))  # d3 is d as [n, 1, B]
+        if weights is not None:
+            d.mul_(weights[t, :, None])
         torch.mul(S, d3, out=P)
         d_sum = d.sum(0)
         g1 = P.sum(0).mul_(2).sub_(d_sum)
@@ -288,6 +310,14 @@ def _train_chunk_tanh(problem: Problem, lr_in: Tensor, lr_out: Tensor, steps: in
     return losses.div_(n).T
 
 
+def _minibatch_weights(batches: Tensor, n_points: int) -> Tensor:
+    """[steps, batch_size] minibatch indices → [steps, n_points] weights n·(times drawn)/batch_size:
+    the minibatch mean (1/m) Σ_k ℓ(x_idx[k]) is the weighted full-batch mean (1/n) Σ_n weight_n ℓ(x_n)."""
+    counts = torch.zeros(batches.shape[0], n_points, dtype=torch.float64)
+    counts.scatter_add_(1, batches, torch.ones(batches.shape, dtype=torch.float64))
+    return counts * (n_points / batches.shape[1])
+
+
 def chunk_size(problem: Problem, device: torch.device) -> int:
     """Networks per chunk: an [n, width, B] activation of about 2 MB on CPU (a few of them stay in
     the shared cache), about 256 MB on an accelerator (about ten such tensors are alive in a step)."""
@@ -307,7 +337,8 @@ def trainability_grid(problem: Problem, lr_in: tuple[float, float] = (-3.0, 6.0)
                       steps: int = 100, device: runtime.Device = None,
                       dtype: torch.dtype | None = None,
                       progress: bool | Callable[..., Iterable] = False,
-                      chunk: int | None = None) -> Tensor:
+                      chunk: int | None = None, batch_size: int | None = None,
+                      batch_seed: int = 0) -> Tensor:
     """The convergence measure of resolution² networks → [resolution, resolution] on the CPU.
 
     ``lr_in`` and ``lr_out`` are log10 ranges; row i uses the i-th output-layer rate and column j the
@@ -315,6 +346,8 @@ def trainability_grid(problem: Problem, lr_in: tuple[float, float] = (-3.0, 6.0)
     Runs on ``device`` (default: :func:`mlcourse.runtime.get_device`) in ``dtype`` (default: the
     problem's, float64 from :func:`make_problem`; MPS has no float64, pass float32 there), ``chunk``
     networks at a time (default :func:`chunk_size`); ``progress`` as in :func:`mlcourse.runtime.track`.
+    With ``batch_size``, minibatch GD as in :func:`train_losses` (every network sees the same
+    minibatches, drawn with ``batch_seed``).
     """
     _check_range("lr_in", lr_in)
     _check_range("lr_out", lr_out)
@@ -329,6 +362,8 @@ def trainability_grid(problem: Problem, lr_in: tuple[float, float] = (-3.0, 6.0)
     rates_out, rates_in = torch.meshgrid(log_grid(*lr_out, resolution), log_grid(*lr_in, resolution),
                                          indexing="ij")
     rates_in, rates_out = (r.reshape(-1).to(device, dtype) for r in (rates_in, rates_out))
+    weights = None if batch_size is None else _minibatch_weights(
+        minibatches(p.n_points, batch_size, steps, batch_seed), p.n_points).to(device, dtype)
     G = resolution * resolution
     workers = torch.get_num_threads() if device.type == "cpu" else 1
     if chunk:
@@ -341,7 +376,8 @@ def trainability_grid(problem: Problem, lr_in: tuple[float, float] = (-3.0, 6.0)
 
     def run(start: int) -> None:
         part = slice(start, start + B)
-        values[part] = convergence_measure(_train_chunk(p, rates_in[part], rates_out[part], steps))
+        values[part] = convergence_measure(_train_chunk(p, rates_in[part], rates_out[part], steps,
+                                                        weights))
 
     def track(done: Iterable) -> Iterable:
         return runtime.track(done, progress, desc="chunks of networks", total=len(starts))

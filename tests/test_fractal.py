@@ -110,6 +110,35 @@ def test_grid_matches_one_network_at_a_time(nonlinearity):
             assert grid[i, j].item() == pytest.approx(want.item(), rel=1e-9)
 
 
+@pytest.mark.parametrize("nonlinearity", fr.NONLINEARITIES)
+def test_minibatch_grid_matches_one_network_at_a_time(nonlinearity):
+    """The same twin check for minibatch GD (5 of 20 points a step, with replacement): every network of
+    the grid sees the minibatches of train_losses, and records the full-batch loss."""
+    p = fr.make_problem(4, nonlinearity=nonlinearity, seed=3)
+    lr_in, lr_out = (-2.0, 0.5), (-1.0, 1.5)
+    grid = fr.trainability_grid(p, lr_in, lr_out, resolution=3, steps=30, chunk=4, batch_size=5,
+                                batch_seed=2)
+    rin, rout = fr.log_grid(*lr_in, 3), fr.log_grid(*lr_out, 3)
+    for i in range(3):
+        for j in range(3):
+            losses = fr.train_losses(p, rin[j].item(), rout[i].item(), 30, batch_size=5, batch_seed=2)
+            assert grid[i, j].item() == pytest.approx(fr.convergence_measure(losses).item(), rel=1e-9)
+    assert not torch.allclose(grid, fr.trainability_grid(p, lr_in, lr_out, resolution=3, steps=30))
+
+
+def test_minibatches_are_seeded_uniform_draws_with_replacement():
+    b = fr.minibatches(20, 5, 400, seed=2)
+    assert b.shape == (400, 5) and b.min() == 0 and b.max() == 19
+    assert torch.equal(b, fr.minibatches(20, 5, 400, seed=2))
+    assert not torch.equal(b, fr.minibatches(20, 5, 400, seed=3))
+    repeats = torch.tensor([len(set(row.tolist())) < 5 for row in b])
+    assert 0.4 < repeats.double().mean() < 0.75  # with replacement: P(a repeat) = 1 − 20·19·18·17·16/20⁵ ≈ 0.58
+    counts = torch.bincount(b.flatten(), minlength=20).double()
+    assert ((counts - 100) / 100**0.5).abs().max() < 4.5  # uniform: 100 ± 10 draws per point
+    with pytest.raises(ValueError):
+        fr.minibatches(20, 0, 10)
+
+
 def test_grid_chunking_and_progress(problem8):
     seen = []
 
