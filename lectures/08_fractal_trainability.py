@@ -206,8 +206,29 @@ plt.show()
 # Without a saturating nonlinearity the input layer can blow the loss up too: the boundary now bends
 # along both axes. With minibatches, very large input-layer rates diverge as well (bottom right);
 # with a single point the output-layer edge moves down. The paper finds the boundary fractal in every
-# variant it tried. Its fifth variant (an offset of the initial W0 against one learning rate) is not
-# shown here.
+# variant it tried.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Another pair of hyperparameters
+# The paper's last variant swaps the axes: one learning rate $\eta$ for both layers, against an offset
+# $o$ added to every entry of the initial $W_0$. Initialisation is a hyperparameter too. Right: a
+# window on its edge, with the box-counting dimension of the boundary.
+
+# %% slideshow={"slide_type": "subslide"}
+windows = {"Initial offset vs learning rate": ((-3.0, 3.0), (-3.0, 3.0)),
+           "its edge": ((1.5, 2.5), (0.9, 1.2))}
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+for ax, (name, (offset, rate)) in zip(axes, windows.items()):
+    grid = fr.offset_grid(problem, offset, rate, resolution=64, device=cpu)
+    dim = fr.box_counting_dimension(fr.boundary_mask(grid))
+    _ = show(grid, offset, rate, f"{name}: dimension {dim:.2f}", ax=ax)
+    ax.set(xlabel="log10 offset $o$ of the initial $W_0$", ylabel="log10 rate $\eta$ (both layers)")
+fig.tight_layout()
+plt.show()
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# In the author's notebook the offset is added to $W_0$ before every step, not only at the start;
+# `fr.offset_grid` follows the variant's name and shifts the initialisation only.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Zoom yourself

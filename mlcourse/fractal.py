@@ -180,7 +180,7 @@ def _weighted_slope(H: Tensor, HW: Tensor, W1: Tensor, nonlinearity: str) -> Ten
 
 
 def _train_chunk(problem: Problem, lr_in: Tensor, lr_out: Tensor, steps: int,
-                 weights: Tensor | None = None) -> Tensor:
+                 weights: Tensor | None = None, offset: Tensor | None = None) -> Tensor:
     """Train B networks (one per rate pair) together; returns losses [B, steps].
 
     Layout: weights W₀ as [width_in, width_out, B] and W₁ as [width, B], activations as [n, width, B]
@@ -194,17 +194,17 @@ def _train_chunk(problem: Problem, lr_in: Tensor, lr_out: Tensor, steps: int,
 
     ``weights`` [steps, n] turn the gradient into a minibatch one: point k of step t counts
     weights[t, k] = n·(times drawn)/batch_size times (:func:`_minibatch_weights`); the loss stays the
-    full-batch one. tanh goes through :func:`_train_chunk_tanh`, which needs fewer passes over the
-    activations.
+    full-batch one. ``offset`` [B], if given, is added to every entry of each network's initial W₀.
+    tanh goes through :func:`_train_chunk_tanh`, which needs fewer passes over the activations.
     """
     if problem.nonlinearity == "tanh":
-        return _train_chunk_tanh(problem, lr_in, lr_out, steps, weights)
+        return _train_chunk_tanh(problem, lr_in, lr_out, steps, weights, offset)
     X, Y, nl = problem.X, problem.Y, problem.nonlinearity
     n, width = X.shape
     B = lr_in.shape[0]
     Xg = X * (_GAIN[nl] / math.sqrt(width))
     XgT = (Xg * _SLOPE[nl]).T.contiguous()
-    W0 = problem.W0[:, :, None].repeat(1, 1, B)  # copies: the problem's weights stay untouched
+    W0 = _initial_W0(problem, B, offset)
     W1 = problem.W1.repeat(1, B)
     losses = torch.empty(steps, B, dtype=X.dtype, device=X.device)
     for t in range(steps):
@@ -223,6 +223,13 @@ def _train_chunk(problem: Problem, lr_in: Tensor, lr_out: Tensor, steps: int,
     return losses.div_(n).T
 
 
+def _initial_W0(problem: Problem, B: int, offset: Tensor | None) -> Tensor:
+    """B copies of W₀ as [width, width, B] (the problem's weights stay untouched), shifted by
+    ``offset`` [B] if given."""
+    W0 = problem.W0[:, :, None].repeat(1, 1, B)
+    return W0 if offset is None else W0.add_(offset)
+
+
 _CLAMP = 40.0
 """σ(T) rounds to exactly 1 for T ≥ 37 in float64, and 2σ(T) − 1 to exactly −1 for T ≤ −37."""
 _PRUNE_EVERY = 4
@@ -230,7 +237,7 @@ _PRUNE_EVERY = 4
 
 
 def _train_chunk_tanh(problem: Problem, lr_in: Tensor, lr_out: Tensor, steps: int,
-                      weights: Tensor | None = None) -> Tensor:
+                      weights: Tensor | None = None, offset: Tensor | None = None) -> Tensor:
     """:func:`_train_chunk` for φ = tanh, written in S = σ(T) instead of H = tanh(T/2) = 2S − 1.
 
     The constants move out of the [n, width, B] tensors into the small ones, which leaves five
@@ -258,7 +265,7 @@ def _train_chunk_tanh(problem: Problem, lr_in: Tensor, lr_out: Tensor, steps: in
     B = lr_in.shape[0]
     Xg = X * (_GAIN["tanh"] / math.sqrt(width))
     XgT = (Xg * 2.0).T.contiguous()
-    W0 = problem.W0[:, :, None].repeat(1, 1, B)  # copies: the problem's weights stay untouched
+    W0 = _initial_W0(problem, B, offset)
     W1 = problem.W1.repeat(1, B)
     lr_in, lr_out = lr_in.clone(), lr_out.clone()
     losses = torch.full((steps, B), math.inf, dtype=X.dtype, device=X.device)
@@ -351,6 +358,38 @@ def trainability_grid(problem: Problem, lr_in: tuple[float, float] = (-3.0, 6.0)
     """
     _check_range("lr_in", lr_in)
     _check_range("lr_out", lr_out)
+    rates_out, rates_in = torch.meshgrid(log_grid(*lr_out, resolution), log_grid(*lr_in, resolution),
+                                         indexing="ij")
+    return _grid(problem, rates_in, rates_out, None, resolution=resolution, steps=steps,
+                 device=device, dtype=dtype, progress=progress, chunk=chunk, batch_size=batch_size,
+                 batch_seed=batch_seed)
+
+
+def offset_grid(problem: Problem, offset: tuple[float, float] = (-3.0, 3.0),
+                lr: tuple[float, float] = (-3.0, 3.0), *, resolution: int = 128, steps: int = 100,
+                device: runtime.Device = None, dtype: torch.dtype | None = None,
+                progress: bool | Callable[..., Iterable] = False) -> Tensor:
+    """The paper's other phase space: initial offset of the input layer against one learning rate.
+
+    Column j starts from W₀ + o_j (o_j added to every entry), row i trains both layers with rate η_i;
+    ``offset`` and ``lr`` are log10 ranges, both ascending. Otherwise as :func:`trainability_grid`.
+    (The author's notebook adds the offset to W₀ before every step, not only at the start; this is
+    the initial offset that the variant's name describes.)
+    """
+    _check_range("offset", offset)
+    _check_range("lr", lr)
+    rates, offsets = torch.meshgrid(log_grid(*lr, resolution), log_grid(*offset, resolution),
+                                    indexing="ij")
+    return _grid(problem, rates, rates, offsets, resolution=resolution, steps=steps, device=device,
+                 dtype=dtype, progress=progress)
+
+
+def _grid(problem: Problem, rates_in: Tensor, rates_out: Tensor, offsets: Tensor | None, *,
+          resolution: int, steps: int, device: runtime.Device, dtype: torch.dtype | None,
+          progress: bool | Callable[..., Iterable], chunk: int | None = None,
+          batch_size: int | None = None, batch_seed: int = 0) -> Tensor:
+    """Train one network per entry of the [resolution, resolution] rates (and initial W₀ offsets),
+    in chunks, and return their convergence measures on the CPU."""
     if resolution < 2:
         raise ValueError(f"resolution must be >= 2, got {resolution}")
     if steps < TAIL + 1:
@@ -359,9 +398,8 @@ def trainability_grid(problem: Problem, lr_in: tuple[float, float] = (-3.0, 6.0)
     dtype = dtype or problem.X.dtype
     p = Problem(*(t.to(device, dtype) for t in (problem.X, problem.Y, problem.W0, problem.W1)),
                 problem.nonlinearity)
-    rates_out, rates_in = torch.meshgrid(log_grid(*lr_out, resolution), log_grid(*lr_in, resolution),
-                                         indexing="ij")
     rates_in, rates_out = (r.reshape(-1).to(device, dtype) for r in (rates_in, rates_out))
+    offsets = None if offsets is None else offsets.reshape(-1).to(device, dtype)
     weights = None if batch_size is None else _minibatch_weights(
         minibatches(p.n_points, batch_size, steps, batch_seed), p.n_points).to(device, dtype)
     G = resolution * resolution
@@ -376,8 +414,9 @@ def trainability_grid(problem: Problem, lr_in: tuple[float, float] = (-3.0, 6.0)
 
     def run(start: int) -> None:
         part = slice(start, start + B)
-        values[part] = convergence_measure(_train_chunk(p, rates_in[part], rates_out[part], steps,
-                                                        weights))
+        values[part] = convergence_measure(_train_chunk(
+            p, rates_in[part], rates_out[part], steps, weights,
+            None if offsets is None else offsets[part]))
 
     def track(done: Iterable) -> Iterable:
         return runtime.track(done, progress, desc="chunks of networks", total=len(starts))
