@@ -236,7 +236,7 @@ def two_scale_problem(n_train: int, d_fast: int, d_slow: int, slow_scale: float,
 
 def epochwise_curve(epochs: int = 10_000, *, n_train: int = 100, d_fast: int = 50, d_slow: int = 10,
                     slow_scale: float = 0.05, noise: float = 0.5, lr: float | None = None,
-                    draws: int = 10, points: int = 60, seed: int = 0,
+                    equalize: bool = False, draws: int = 10, points: int = 60, seed: int = 0,
                     device: str | torch.device | None = None,
                     progress: Progress = False) -> tuple[torch.Tensor, torch.Tensor]:
     """Test risk ``E_x[(xᵀθ_t − xᵀβ)²] = Σ_j scale_j² (θ_t − β)_j²`` along full-batch gradient descent
@@ -245,8 +245,11 @@ def epochwise_curve(epochs: int = 10_000, *, n_train: int = 100, d_fast: int = 5
     One step sees every sample, so step = epoch. The fast features are fitted within a few epochs
     and then overfit the noise (plus the not-yet-learned slow signal, which acts as noise); the slow
     features are learned only after ~1/(lr·slow_scale²) epochs, which brings the second descent
-    (Heckel & Yilmaz 2021; epoch-wise double descent as in Nakkiran et al. 2019). ``lr`` defaults to
-    1/λ_max(XᵀX/n) of each draw. The ``draws`` independent problems run as one batch. Returns
+    (Heckel & Yilmaz 2021; epoch-wise double descent as in Nakkiran et al. 2019). ``equalize`` is
+    their fix: feature j gets the step size lr/scale_j², i.e. θ ← θ − lr·D(Hθ − b) with
+    D = diag(1/scale²), so that both groups are learned on one time scale. ``lr`` defaults to
+    1/λ_max of the (preconditioned) D^½ H D^½, H = XᵀX/n, of each draw. The ``draws`` independent
+    problems run as one batch. Returns
     (epochs recorded, mean risk over the draws), recorded at about ``points`` log-spaced epochs
     including 0 and ``epochs``.
     """
@@ -265,9 +268,10 @@ def epochwise_curve(epochs: int = 10_000, *, n_train: int = 100, d_fast: int = 5
     X, y, beta, scale = (t.to(dev, dtype) for t in two_scale_problem(n, d_fast, d_slow, slow_scale,
                                                                         noise, g, draws))
     H, b = X.mT @ X / n, X.mT @ y / n  # the gradient Xᵀ(Xθ − y)/n is Hθ − b
+    D = 1 / scale**2 if equalize else torch.ones_like(scale)  # [d, 1]: per-feature step factors
     step = (torch.full((draws, 1, 1), lr, dtype=dtype, device=dev) if lr is not None
-            else 1 / torch.linalg.eigvalsh(H).amax(dim=-1).view(draws, 1, 1))
-    A, c = torch.eye(H.shape[-1], dtype=dtype, device=dev) - step * H, step * b  # θ ← Aθ + c
+            else 1 / torch.linalg.eigvalsh(D.sqrt() * H * D.sqrt().T).amax(dim=-1).view(draws, 1, 1))
+    A, c = torch.eye(H.shape[-1], dtype=dtype, device=dev) - step * D * H, step * D * b  # θ ← Aθ + c
     record = sorted({0, *torch.logspace(0, math.log10(epochs), points).round().long().tolist()})
     risk = []
     theta = torch.zeros_like(beta)

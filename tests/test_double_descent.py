@@ -208,6 +208,25 @@ def test_epochwise_gradient_descent_matches_closed_form():
         assert r == pytest.approx((((theta - beta) * scale) ** 2).sum().item(), rel=1e-9)
 
 
+def test_equalized_step_sizes_are_gradient_descent_on_whitened_features():
+    """Heckel & Yilmaz's fix, lr/scale_j² per feature, is plain GD on x/scale: the curve of the same
+    draws with slow_scale = 1 (two_scale_problem draws the same z, unit β and noise for any scale)."""
+    _, fixed = dd.epochwise_curve(500, seed=3, equalize=True, points=20)
+    _, whitened = dd.epochwise_curve(500, seed=3, slow_scale=1.0, points=20)
+    _, plain = dd.epochwise_curve(500, seed=3, points=20)
+    assert torch.allclose(fixed, whitened, rtol=1e-12)
+    assert not torch.allclose(fixed, plain, rtol=1e-3)
+
+
+def test_equalized_step_sizes_leave_one_u():
+    epochs, risk = dd.epochwise_curve(equalize=True)
+    _, two_scales = dd.epochwise_curve()
+    best = int(torch.argmin(risk))
+    steps = torch.diff(risk)
+    assert (steps[:best] < 0).all() and (steps[best:] > -1e-12).all()  # down, then never down again
+    assert epochs[best] <= 100 and risk[best] < two_scales.min()  # early, and better (0.277 vs 0.334)
+
+
 # --------------------------------------------------------------------------- bad input
 
 
