@@ -17,12 +17,14 @@ minimum (:func:`best_so_far`).
   part — each evaluation of ``f`` — may use any device it likes.
 - Hyperband: Li et al. (2018), Alg. 1 — successive halving (Jamieson & Talwalkar 2016) run for every
   trade-off between many cheap and few expensive configurations.
+- CMA-ES: Hansen & Ostermeier (2001), with the default parameters and update order of Hansen's
+  tutorial ("The CMA Evolution Strategy: A Tutorial", arXiv:1604.00772, Table 1 and Fig. 7).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 import torch
@@ -213,6 +215,105 @@ def bayes_opt(f: Objective, bounds: Bounds, n: int, *, init: int = 5, acquisitio
         U = torch.cat([U, u[None]])
         y = torch.cat([y, _evaluate(f, _scale(u[None], b))])
     return _scale(U, b), y
+
+
+# --- CMA-ES -----------------------------------------------------------------------------------------
+
+@dataclass
+class CMAES:
+    """The covariance matrix adaptation evolution strategy, as ask/tell (Hansen's tutorial, Fig. 7).
+
+    Search distribution N(m, σ² C), C = B diag(D²) Bᵀ. Each generation: sample λ points, rank them by
+    f, move m to the weighted mean of the best μ, update the evolution paths p_σ (conjugate: whitened
+    by C^{-1/2}) and p_c, then C (rank-one from p_c plus rank-μ from the selected steps) and σ
+    (cumulative step-size adaptation: grow σ when p_σ is longer than a random walk would be). Only
+    the ranks of f enter, so any increasing transform of f gives the same run.
+    """
+
+    mean: Tensor
+    sigma: float
+    popsize: int = 0  # λ; 0: the default 4 + ⌊3 ln N⌋
+    C: Tensor = field(init=False)
+    p_sigma: Tensor = field(init=False)
+    p_c: Tensor = field(init=False)
+    generation: int = field(init=False, default=0)
+
+    def __post_init__(self) -> None:
+        N = self.mean.numel()
+        self.mean = self.mean.to(torch.float64).reshape(N)
+        lam = self.popsize or 4 + int(3 * math.log(N))
+        if lam < 2:
+            raise ValueError(f"popsize must be >= 2, got {lam}")
+        if not self.sigma > 0:
+            raise ValueError(f"sigma must be > 0, got {self.sigma}")
+        self.popsize, mu = lam, lam // 2
+        w = math.log((lam + 1) / 2) - torch.log(torch.arange(1, mu + 1, dtype=torch.float64))
+        self.weights = w / w.sum()  # w_1 ≥ … ≥ w_μ > 0, Σ w = 1
+        self.mu_eff = float(1 / (self.weights**2).sum())
+        me = self.mu_eff
+        self.c_sigma = (me + 2) / (N + me + 5)
+        self.d_sigma = 1 + 2 * max(0.0, math.sqrt((me - 1) / (N + 1)) - 1) + self.c_sigma
+        self.c_c = (4 + me / N) / (N + 4 + 2 * me / N)
+        self.c_1 = 2 / ((N + 1.3) ** 2 + me)
+        self.c_mu = min(1 - self.c_1, 2 * (me - 2 + 1 / me) / ((N + 2) ** 2 + me))
+        self.chi_N = math.sqrt(N) * (1 - 1 / (4 * N) + 1 / (21 * N**2))  # E‖N(0, I)‖
+        self.C = torch.eye(N, dtype=torch.float64)
+        self.p_sigma, self.p_c = torch.zeros(N, dtype=torch.float64), torch.zeros(N, dtype=torch.float64)
+
+    def ask(self, generator: torch.Generator) -> Tensor:
+        """λ candidates x_k = m + σ y_k, y_k ~ N(0, C): [λ, N]."""
+        D2, B = torch.linalg.eigh(self.C)
+        z = torch.randn(self.popsize, self.mean.numel(), generator=generator, dtype=torch.float64)
+        return self.mean + self.sigma * (z * D2.clamp(min=0).sqrt()) @ B.T
+
+    def tell(self, X: Tensor, y: Tensor) -> None:
+        """Update m, p_σ, p_c, C and σ from the candidates ``X`` [λ, N] and their values ``y`` [λ]."""
+        N, mu = self.mean.numel(), len(self.weights)
+        steps = (X[torch.argsort(y)[:mu]] - self.mean) / self.sigma  # the selected y_{i:λ}
+        y_w = self.weights @ steps
+        self.mean = self.mean + self.sigma * y_w
+        D2, B = torch.linalg.eigh(self.C)
+        C_inv_sqrt = B @ torch.diag(D2.clamp(min=1e-300).rsqrt()) @ B.T
+        cs, cc = self.c_sigma, self.c_c
+        self.p_sigma = (1 - cs) * self.p_sigma + math.sqrt(cs * (2 - cs) * self.mu_eff) * C_inv_sqrt @ y_w
+        self.generation += 1
+        norm = float(self.p_sigma.norm())
+        h_sigma = float(norm / math.sqrt(1 - (1 - cs) ** (2 * self.generation))
+                        < (1.4 + 2 / (N + 1)) * self.chi_N)  # stall p_c while σ is growing fast
+        self.p_c = (1 - cc) * self.p_c + h_sigma * math.sqrt(cc * (2 - cc) * self.mu_eff) * y_w
+        rank_mu = (steps.T * self.weights) @ steps
+        self.C = ((1 - self.c_1 - self.c_mu) * self.C
+                  + self.c_1 * (torch.outer(self.p_c, self.p_c) + (1 - h_sigma) * cc * (2 - cc) * self.C)
+                  + self.c_mu * rank_mu)
+        self.C = (self.C + self.C.T) / 2
+        self.sigma *= math.exp(cs / self.d_sigma * (norm / self.chi_N - 1))
+
+
+def cma_es(f: Objective, bounds: Bounds, n: int, *, seed: int = 0, sigma0: float = 0.3,
+           popsize: int = 0) -> tuple[Tensor, Tensor]:
+    """Minimize f with :class:`CMAES` for ``n`` evaluations (the last generation may be cut short).
+
+    The search runs in the unit cube of ``bounds``: the mean starts uniformly at random and σ₀ is
+    ``sigma0`` of each side. Candidates outside the box are redrawn (resampling, the simplest
+    boundary handling of Hansen's tutorial, fine while the optimum is inside): the new mean, a
+    weighted average of candidates, then stays in the box too.
+    """
+    b = _bounds(bounds)
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    gen = torch.Generator().manual_seed(seed)
+    es = CMAES(torch.rand(len(b), generator=gen, dtype=torch.float64), sigma0, popsize)
+    X, y = [], []
+    while sum(map(len, y)) < n:
+        U = torch.empty(0, len(b), dtype=torch.float64)
+        while len(U) < es.popsize:
+            draw = es.ask(gen)
+            U = torch.cat([U, draw[((draw >= 0) & (draw <= 1)).all(1)]])[:es.popsize]
+        values = _evaluate(f, _scale(U, b))
+        es.tell(U, values)
+        X.append(_scale(U, b))
+        y.append(values)
+    return torch.cat(X)[:n], torch.cat(y)[:n]
 
 
 # --- Hyperband ---------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Tests of mlcourse.search: grid and random designs, the GP against a closed form and sklearn,
 EI/PI/UCB closed forms against Monte Carlo, BO vs random search on Branin (the syllabus numbers),
-Hyperband's bracket table (paper and HpBandSter conventions) and its successive halving, bad input."""
+Hyperband's bracket table (paper and HpBandSter conventions) and its successive halving, CMA-ES
+(sampling, the sphere, C → A⁻¹, rank invariance, Branin), bad input."""
 
 from __future__ import annotations
 
@@ -96,6 +97,64 @@ def test_bo_other_acquisitions_run_and_improve():
         hs.bayes_opt(op.branin, BRANIN_BOX, 10, acquisition="kg")
     with pytest.raises(ValueError, match="init"):
         hs.bayes_opt(op.branin, BRANIN_BOX, 3, init=5)
+
+
+# --- CMA-ES -----------------------------------------------------------------------------------------
+
+def test_cma_es_samples_from_n_m_sigma2_c():
+    es = hs.CMAES(torch.tensor([1.0, -2.0, 0.5], dtype=F64), 0.5, popsize=20_000)
+    es.C = torch.tensor([[2.0, 0.6, 0.0], [0.6, 1.0, -0.3], [0.0, -0.3, 0.5]], dtype=F64)
+    X = es.ask(torch.Generator().manual_seed(0))
+    assert torch.allclose(X.mean(0), es.mean, atol=0.02)
+    assert torch.allclose(torch.cov(X.T), 0.25 * es.C, atol=0.02)
+
+
+def test_cma_es_solves_the_sphere():
+    X, y = hs.cma_es(lambda x: ((x - 0.3) ** 2).sum(), [(-5.0, 5.0)] * 5, 1500, seed=0)
+    assert X.shape == (1500, 5) and float(y.min()) < 1e-10
+    assert torch.allclose(X[torch.argmin(y)], torch.full((5,), 0.3, dtype=F64), atol=1e-5)
+    assert torch.equal(y, hs.cma_es(lambda x: ((x - 0.3) ** 2).sum(), [(-5.0, 5.0)] * 5, 1500, seed=0)[1])
+
+
+def test_cma_es_learns_the_inverse_hessian():
+    """On f = xᵀAx (rotated, condition 1e4) C converges to a multiple of A⁻¹, so that the search
+    distribution becomes isotropic in A's metric; a strategy without covariance adaptation would
+    still be crawling along the long axis."""
+    gen = torch.Generator().manual_seed(1)
+    Q, _ = torch.linalg.qr(torch.randn(4, 4, generator=gen, dtype=F64))
+    A = Q @ torch.diag(torch.logspace(0, 4, 4, dtype=F64)) @ Q.T
+    es = hs.CMAES(torch.ones(4, dtype=F64), 0.5)
+    for _ in range(300):
+        X = es.ask(gen)
+        es.tell(X, torch.einsum("ki,ij,kj->k", X, A, X))
+    A_inv = torch.linalg.inv(A)
+    assert torch.allclose(es.C / es.C.trace(), A_inv / A_inv.trace(), atol=0.1 * float(A_inv.norm() / A_inv.trace()))
+    assert float(es.mean @ A @ es.mean) < 1e-15
+
+
+def test_cma_es_uses_only_the_ranks_of_f():
+    X1, y1 = hs.cma_es(op.branin, BRANIN_BOX, 60, seed=4)
+    X2, y2 = hs.cma_es(lambda x: op.branin(x) ** 3, BRANIN_BOX, 60, seed=4)
+    assert torch.equal(X1, X2) and torch.allclose(y2, y1**3)
+
+
+def test_cma_es_beats_random_search_on_branin_with_100_evaluations():
+    """Measured over 100 seeds: median gap to f* 0.016 (CMA-ES) vs 0.34 (random); after 30
+    evaluations 0.87 vs 1.17 — a population of 6 needs a few generations to adapt."""
+    cma = [float(hs.cma_es(op.branin, BRANIN_BOX, 100, seed=s)[1].min()) - BRANIN_MIN for s in range(30)]
+    rs = [float(hs.random_search(op.branin, BRANIN_BOX, 100, seed=s)[1].min()) - BRANIN_MIN for s in range(30)]
+    assert min(cma) >= -1e-6 and np.median(cma) < 0.1 < np.median(rs)
+    X, _ = hs.cma_es(op.branin, BRANIN_BOX, 100, seed=0)
+    assert (X[:, 0] >= -5).all() and (X[:, 0] <= 10).all() and (X[:, 1] >= 0).all() and (X[:, 1] <= 15).all()
+
+
+def test_cma_es_rejects_bad_input():
+    with pytest.raises(ValueError, match="sigma"):
+        hs.CMAES(torch.zeros(2, dtype=F64), 0.0)
+    with pytest.raises(ValueError, match="popsize"):
+        hs.CMAES(torch.zeros(2, dtype=F64), 0.3, popsize=1)
+    with pytest.raises(ValueError, match="n must"):
+        hs.cma_es(op.branin, BRANIN_BOX, 0)
 
 
 def test_hyperband_bracket_table_paper():
