@@ -100,6 +100,51 @@ def test_reverse_memory_grows_linearly_forward_stays_flat() -> None:
         hpo.hypergradient_memory("sideways", 10)
 
 
+# --- reversible learning -----------------------------------------------------------------------------
+
+def test_mul_ratio_is_an_exact_invertible_floor_of_x_n_over_d() -> None:
+    rng = np.random.default_rng(0)
+    for n, d in ((9, 10), (1, 2), (99, 100)):
+        for x, b in zip(rng.integers(-2**60, 2**60, 50).tolist(), rng.integers(0, 2**40, 50).tolist()):
+            y, b2 = hpo.mul_ratio(x, b, n, d)
+            assert y == (x * n + b % n) // d  # ⌊(x·n + bits popped from the buffer)/d⌋
+            assert hpo.unmul_ratio(y, b2, n, d) == (x, b)
+    # a full buffer grows by log2(d/n) bits per multiplication: what μ = n/d destroys
+    x, b = 3**40, 5**30
+    start = b.bit_length()
+    for _ in range(1000):
+        x, b = hpo.mul_ratio(x, b, 9, 10)
+    assert abs((b.bit_length() - start) / 1000 - math.log2(10 / 9)) < 0.01
+
+
+@pytest.mark.parametrize("momentum", [0.9, 0.5])
+def test_reversible_unroll_runs_back_to_the_start_bit_for_bit(problem: hpo.LeastSquares, momentum: float) -> None:
+    T = 300
+    state = hpo.reversible_unroll(problem, LOG_LRS, T, momentum=momentum)
+    float_theta = hpo.unroll(problem, LOG_LRS, T, momentum=momentum)[0]
+    assert rel(torch.tensor(state.theta, dtype=torch.float64) / 2**state.bits, float_theta) < 1e-12
+    expected = T * len(state.theta) * math.log2(1 / momentum)
+    assert abs(state.buffer_bits - expected) <= 4 * len(state.theta)  # a few bits per coordinate:
+    # the last remainder rounds up, and the first steps (v = 0) lose nothing
+    back = hpo.reverse_unroll(problem, LOG_LRS, T, state, momentum=momentum)
+    assert back.theta == [0] * 10 and back.v == [0] * 10 and back.buffer == [0] * 10
+
+
+def test_naive_float_reversal_loses_a_factor_one_over_mu_per_step(problem: hpo.LeastSquares) -> None:
+    errors = [hpo.naive_reverse_error(problem, LOG_LRS, T) for T in (50, 100, 200, 400)]
+    assert errors[0] < 1e-12 and errors[-1] > 1e-3
+    assert all(later > 1e3 * earlier for earlier, later in zip(errors[1:], errors[2:]))  # ≈ 0.9^-T
+
+
+@pytest.mark.parametrize("momentum", [0.9, 0.5])
+def test_reversible_hypergradient_equals_reverse_mode(problem: hpo.LeastSquares, momentum: float) -> None:
+    got = hpo.hypergradient_reversible(problem, LOG_LRS, 200, momentum=momentum)
+    assert rel(got, hpo.hypergradient_reverse(problem, LOG_LRS, 200, momentum=momentum)) < 1e-9
+    assert rel(got, hpo.hypergradient_fd(problem, LOG_LRS, 200, momentum=momentum)) < 1e-6
+    with pytest.raises(ValueError, match="momentum"):
+        hpo.hypergradient_reversible(problem, LOG_LRS, 10, momentum=1.0)
+
+
 # --- sharing -----------------------------------------------------------------------------------------
 
 def test_sharing_bound_reference_values() -> None:
