@@ -341,6 +341,40 @@ plt.show()
 # after 2000); the syllabus reports ≈ 0.18.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
+# ## EPO: ray targeting without a scalarisation
+# Exact Pareto Optimal search (Mahapatra & Rajan 2020) trains one model for one ray. Each step moves
+# along $-G^\top\beta$, a convex combination of the loss gradients ($G$: the Jacobian), with $\beta$ from
+# a small linear program: off the ray, level $r_1 f_1, r_2 f_2$ without letting the worst of them
+# rise; on the ray, lower every loss without leaving it. Five rays, one start:
+
+# %% slideshow={"slide_type": "subslide"}
+x_start = 0.3 * torch.randn(H.PARETO_DIM, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+epo_rays = H.circle_rays(5, min_angle=0.2)
+epo_paths = [H.epo_search(r, x_start)[0] for r in epo_rays]
+miss = max((p[-1] - H.ray_front_point(r)).abs().max().item() for p, r in zip(epo_paths, epo_rays))
+assert miss < 1e-3
+print(f"after 100 EPO steps every end point is within {miss:.1e} of its ray's front point")
+
+fig, ax = plt.subplots(figsize=(5.2, 4.6))
+_ = ax.plot(front[:, 0], front[:, 1], color="black", linewidth=1, label="true front")
+for k, (path, r) in enumerate(zip(epo_paths, epo_rays)):
+    end = H.ray_front_point(r)
+    _ = ax.plot([0, 1.4 * end[0]], [0, 1.4 * end[1]], ":", color=f"C{k}", linewidth=1)  # r₁f₁ = r₂f₂
+    _ = ax.plot(path[:, 0], path[:, 1], color=f"C{k}", linewidth=1.5)
+    _ = ax.plot(path[-1, 0], path[-1, 1], "o", color=f"C{k}")
+_ = ax.plot(*epo_paths[0][0], "k*", markersize=10, label="start")
+ax.set(title="EPO search: each path ends where its ray (dotted) meets the front",
+       xlabel="$f_1$", ylabel="$f_2$", xlim=(0, 1.02), ylim=(0, 1.02), aspect="equal")
+ax.legend(fontsize=9, loc="lower left")
+plt.show()
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# PHN-EPO (Navon et al. 2021) runs this step for the ray drawn at each hypernet update. On this toy
+# the Chebyshev scalarisation aims at the same points with a plain gradient and no LP; EPO also
+# constrains the path (while balancing, the worst relative loss may not rise, to first order in the
+# step), which matters when the losses start far from the ray.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Try it: move the preference ray
 # The dashed line is where ray targeting aims ($r_1 f_1 = r_2 f_2$); the markers are the two PHNs'
 # answers for this ray.

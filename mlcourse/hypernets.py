@@ -11,7 +11,8 @@ the n weights of a target model (Ha, Dai & Le 2016, "HyperNetworks"). Four uses,
    perturbation of width σ, alternating with λ and σ updates (with an entropy bonus τ H[p(ε | σ)]).
 3. **Pareto HyperNetworks** (Navon et al. 2021): a preference ray r ↦ the weights of a Pareto-optimal
    model, on the toy problem of Lin et al. (2019); linear scalarization vs a ray-targeting
-   (Chebyshev) scalarization, judged by the hypervolume.
+   (Chebyshev) scalarization, judged by the hypervolume; and EPO search (Mahapatra & Rajan 2020),
+   the ray-targeting method of the PHN paper, for one model and one ray.
 4. **Continual learning** (von Oswald et al. 2020): a task embedding e_t ↦ the weights for task t;
    an output regularizer β keeps the hypernet's outputs for old embeddings fixed.
 
@@ -414,6 +415,70 @@ def chebyshev_scalarization(f: Tensor, ray: Tensor) -> Tensor:
 
 
 SCALARIZATIONS = {"ls": linear_scalarization, "chebyshev": chebyshev_scalarization}
+
+
+def non_uniformity(f: Tensor, ray: Tensor) -> Tensor:
+    """μ_r(f) = KL(f̂ ‖ uniform) with f̂ = r⊙f / Σ r⊙f: zero exactly on the ray (r₁f₁ = r₂f₂ = …)."""
+    rf = ray * f
+    f_hat = rf / rf.sum()
+    return (f_hat * torch.log(f_hat * len(f))).sum()
+
+
+def epo_weights(f: Tensor, G: Tensor, ray: Tensor, eps: float = 1e-8) -> Tensor:
+    """The simplex weights β of one EPO step x ← x − η Gᵀβ (Mahapatra & Rajan 2020, Sect. 4), for
+    losses ``f`` [m] with Jacobian ``G`` [m, d]. With C = GGᵀ, a step changes the losses by −ηCβ.
+
+    Off the ray (μ_r > ``eps``), *balance*: maximise βᵀCa with a = r⊙(log(m f̂) − μ_r), the
+    direction that levels r⊙f, while the worst relative loss (largest r_j f_j) must not rise and the
+    losses that a would not lower (Ca_j ≤ 0) rise no faster than along a. On the ray, *descend*:
+    maximise Σ(Cβ) with every loss non-increasing (Cβ ≥ 0) and βᵀCa ≥ min(max Ca, 0) so as not
+    to leave the ray. Linear programs in m variables (scipy's HiGHS); if one is infeasible the
+    constraints are relaxed to "the worst relative loss must not rise". The authors' code switches
+    at ``eps`` = 1e-4; smaller lands closer to the ray (1e-8: within 1e-4 on the toy problem).
+    """
+    from scipy.optimize import linprog
+
+    m = len(f)
+    rf = (ray * f).detach().double().cpu().numpy()
+    mu = float(non_uniformity(f.detach().double(), ray.double()))
+    f_hat = rf / rf.sum()
+    a = ray.double().cpu().numpy() * (np.log(f_hat * m) - mu)
+    C = (G.detach().double() @ G.detach().double().T).cpu().numpy()
+    Ca = C @ a
+    worst = rf == rf.max()
+    if mu > eps:
+        objective = Ca
+        rhs = np.where(Ca > 0, -np.inf, Ca) if (Ca > 0).any() else np.zeros(m)
+        rhs[worst] = 0.0
+    else:
+        objective = C.sum(0)
+        rhs = np.zeros(m)
+    rows = np.isfinite(rhs)
+    A_ub, b_ub = -C[rows], -rhs[rows]
+    if mu <= eps:
+        A_ub, b_ub = np.vstack([A_ub, -Ca[None]]), np.append(b_ub, -min(Ca.max(), 0.0))
+    for A, b in ((A_ub, b_ub), (-C[worst], np.zeros(int(worst.sum())))):
+        res = linprog(-objective, A_ub=A, b_ub=b, A_eq=np.ones((1, m)), b_eq=[1.0],
+                      bounds=[(0, None)] * m, method="highs")
+        if res.status == 0:
+            return torch.as_tensor(res.x, dtype=G.dtype, device=G.device)
+    return torch.as_tensor(worst / worst.sum(), dtype=G.dtype, device=G.device)
+
+
+def epo_search(ray: Tensor, x0: Tensor, *, steps: int = 100, lr: float = 0.5,
+               losses: Callable[[Tensor], Tensor] = pareto_toy_losses) -> tuple[Tensor, Tensor]:
+    """Gradient descent along EPO directions from ``x0``: returns the loss vectors [steps + 1, m]
+    and the final x. It ends on the Pareto front *at* the ray: r₁f₁ = r₂f₂ (:func:`ray_front_point`)."""
+    ray = torch.as_tensor(ray, dtype=x0.dtype, device=x0.device)
+    if ray.dim() != 1 or (ray <= 0).any():
+        raise ValueError(f"ray must be a vector of positive numbers, got {ray}")
+    jac = torch.func.jacrev(losses)
+    x, path = x0.clone(), [losses(x0)]
+    for _ in range(steps):
+        G = jac(x)
+        x = x - lr * G.T @ epo_weights(path[-1], G, ray)
+        path.append(losses(x))
+    return torch.stack(path), x
 
 
 class ParetoHypernet(nn.Module):

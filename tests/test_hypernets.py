@@ -280,3 +280,44 @@ def test_continual_learning_fine_tuning_forgets_regularizer_remembers():
         H.train_continual(beta=-1.0)
     with pytest.raises(ValueError, match="no cached run"):
         H.cache_path("continual", 0.1)
+
+
+# --- EPO search --------------------------------------------------------------------------------------
+
+def test_non_uniformity_is_zero_exactly_on_the_ray():
+    ray = torch.tensor([0.25, 0.75], dtype=torch.float64)
+    assert H.non_uniformity(torch.tensor([0.6, 0.2], dtype=torch.float64), ray).abs() < 1e-15
+    assert H.non_uniformity(torch.tensor([0.2, 0.6], dtype=torch.float64), ray) > 0.1
+
+
+def test_epo_weights_respect_the_constraints_of_both_phases():
+    ray = torch.tensor([0.5, 0.5], dtype=torch.float64)
+    G = torch.tensor([[1.0, 0.2, 0.0], [-0.8, 0.5, 0.3]], dtype=torch.float64)
+    C = G @ G.T
+    off = H.epo_weights(torch.tensor([0.9, 0.3], dtype=torch.float64), G, ray)  # f₁ is the worst
+    assert off.min() >= 0 and abs(off.sum() - 1) < 1e-12
+    assert (C @ off)[0] >= -1e-12  # the worst relative loss does not rise
+    assert (C @ off)[0] > (C @ off)[1]  # and falls faster than the other: towards the ray
+    on = H.epo_weights(torch.tensor([0.5, 0.5], dtype=torch.float64), G, ray)
+    assert ((C @ on) >= -1e-12).all()  # on the ray every loss descends (or stays)
+
+
+def test_epo_search_lands_on_the_ray_where_linear_scalarization_does_not():
+    """Ray targeting, exactly: the end point is the front point with r₁f₁ = r₂f₂; plain gradient
+    descent on Σ rᵢfᵢ from the same start ends near an end of the concave front instead."""
+    x0 = 0.3 * torch.randn(H.PARETO_DIM, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    for ray in H.circle_rays(3, min_angle=0.3):
+        path, x = H.epo_search(ray, x0)
+        assert torch.allclose(path[-1], H.ray_front_point(ray), atol=1e-3)
+        assert torch.allclose(H.pareto_toy_losses(x), path[-1])
+    ray = torch.tensor([0.5, 0.5], dtype=torch.float64)
+    x = x0.clone().requires_grad_()
+    opt = torch.optim.SGD([x], lr=0.5)
+    for _ in range(100):
+        opt.zero_grad()
+        H.linear_scalarization(H.pareto_toy_losses(x), ray).backward()
+        opt.step()
+    assert (H.pareto_toy_losses(x.detach()) - H.ray_front_point(ray)).abs().max() > 0.1
+    with pytest.raises(ValueError, match="ray"):
+        H.epo_search(torch.tensor([1.0, -1.0], dtype=torch.float64), x0)
+
