@@ -13,7 +13,9 @@ The setup is the author's public notebook:
     W₀ ← W₀ − η₀ ∂L/∂W₀,   W₁ ← W₁ − η₁ ∂L/∂W₁             (full batch, loss recorded before each step)
 
 with φ(z) = tanh(√2 z) (or √2·relu(z), or z), X, Y, W₀, W₁ ~ N(0, 1), input dim = width, one target,
-and as many training points as parameters (width² + width).
+and as many training points as parameters (width² + width). The paper's variants: the three φ,
+minibatch gradients (``batch_size`` of :func:`trainability_grid`), a single training point
+(``n_points=1``), and an offset of the initial W₀ against one learning rate (:func:`offset_grid`).
 
 A grid of resolution² networks is one tensor program: all networks share X, so the two big products
 of a step (X W₀ forward and Xᵀ ∂L/∂Z backward) are single matrix products over a [width, width·G]
@@ -106,7 +108,7 @@ def loss(W0: Tensor, W1: Tensor, X: Tensor, Y: Tensor, nonlinearity: str = "tanh
 def minibatches(n_points: int, batch_size: int, steps: int, seed: int = 0) -> Tensor:
     """The minibatch of every step: [steps, batch_size] indices drawn uniformly with replacement, as
     the author's ``jax.random.randint`` does; one draw per step, shared by every network of a grid."""
-    if not 1 <= batch_size:
+    if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     return torch.randint(n_points, (steps, batch_size), generator=torch.Generator().manual_seed(seed))
 
@@ -339,6 +341,13 @@ def _check_range(name: str, lr: tuple[float, float]) -> None:
         raise ValueError(f"{name} must be a log10 range (lo, hi) with lo < hi, got {lr}")
 
 
+def _check_grid(resolution: int, steps: int) -> None:
+    if resolution < 2:
+        raise ValueError(f"resolution must be >= 2, got {resolution}")
+    if steps < TAIL + 1:
+        raise ValueError(f"steps must be >= {TAIL + 1} (the measure averages the last {TAIL}), got {steps}")
+
+
 def trainability_grid(problem: Problem, lr_in: tuple[float, float] = (-3.0, 6.0),
                       lr_out: tuple[float, float] = (-3.0, 6.0), *, resolution: int = 128,
                       steps: int = 100, device: runtime.Device = None,
@@ -358,6 +367,7 @@ def trainability_grid(problem: Problem, lr_in: tuple[float, float] = (-3.0, 6.0)
     """
     _check_range("lr_in", lr_in)
     _check_range("lr_out", lr_out)
+    _check_grid(resolution, steps)
     rates_out, rates_in = torch.meshgrid(log_grid(*lr_out, resolution), log_grid(*lr_in, resolution),
                                          indexing="ij")
     return _grid(problem, rates_in, rates_out, None, resolution=resolution, steps=steps,
@@ -378,6 +388,7 @@ def offset_grid(problem: Problem, offset: tuple[float, float] = (-3.0, 3.0),
     """
     _check_range("offset", offset)
     _check_range("lr", lr)
+    _check_grid(resolution, steps)
     rates, offsets = torch.meshgrid(log_grid(*lr, resolution), log_grid(*offset, resolution),
                                     indexing="ij")
     return _grid(problem, rates, rates, offsets, resolution=resolution, steps=steps, device=device,
@@ -390,10 +401,6 @@ def _grid(problem: Problem, rates_in: Tensor, rates_out: Tensor, offsets: Tensor
           batch_size: int | None = None, batch_seed: int = 0) -> Tensor:
     """Train one network per entry of the [resolution, resolution] rates (and initial W₀ offsets),
     in chunks, and return their convergence measures on the CPU."""
-    if resolution < 2:
-        raise ValueError(f"resolution must be >= 2, got {resolution}")
-    if steps < TAIL + 1:
-        raise ValueError(f"steps must be >= {TAIL + 1} (the measure averages the last {TAIL}), got {steps}")
     device = runtime.get_device(device)
     dtype = dtype or problem.X.dtype
     p = Problem(*(t.to(device, dtype) for t in (problem.X, problem.Y, problem.W0, problem.W1)),

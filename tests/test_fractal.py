@@ -175,7 +175,7 @@ def test_grid_chunking_and_progress(problem8):
 
 
 @pytest.mark.parametrize("kwargs", [dict(lr_in=(1.0, 1.0)), dict(lr_out=(2.0, -1.0)),
-                                    dict(resolution=1), dict(steps=20)])
+                                    dict(resolution=1), dict(resolution=0), dict(steps=20)])
 def test_grid_rejects_bad_input(problem8, kwargs):
     with pytest.raises(ValueError):
         fr.trainability_grid(problem8, **{"resolution": 4, "steps": 25, **kwargs})
