@@ -161,3 +161,33 @@ with check("Q5 truncated vs persistent ES", hint="train_es returns the whole tra
     assert abs(theta_pes - hpo.train_es(ib, persistent=True, K=1, steps=3000)[-1]) < 1e-9
     assert digest(closer) == digest("pes" if abs(theta_pes - ib.optimum) < abs(theta_es - ib.optimum) else "es")
 
+
+# %% [markdown]
+# ### Q6 · Multiply by μ without losing a bit
+# Reversible learning multiplies the velocity by $\mu = n/d$ in exact integer arithmetic and keeps
+# what the division throws away. Write `mul(x, buffer, n, d)` returning `(y, new_buffer)` with
+# $y = \lfloor (x n + (\text{buffer} \bmod n)) / d \rfloor$: first move the lowest base-$n$ digit of
+# the buffer into the room that $x n$ makes, then push the remainder of the division by $d$ onto the
+# buffer (as its new lowest base-$d$ digit). Then write `unmul(y, buffer, n, d)`, which undoes `mul`.
+# Python's integers never overflow.
+
+# %%
+def mul(x: int, buffer: int, n: int, d: int) -> tuple[int, int]:
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+def unmul(y: int, buffer: int, n: int, d: int) -> tuple[int, int]:
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+
+# %% tags=["check"]
+with check("Q6 reversible multiplication", hint="divmod gives quotient and remainder at once; "
+           "undo the two steps in the opposite order."):
+    for x, b, n, d in [(12345678901234567890, 987654321, 9, 10), (-7, 3, 1, 2), (2**70 + 1, 5**20, 3, 4)]:
+        y, b2 = mul(x, b, n, d)
+        assert y == (x * n + b % n) // d
+        assert unmul(y, b2, n, d) == (x, b)
+

@@ -193,3 +193,48 @@ with check("Q5 truncated vs persistent ES", hint="train_es returns the whole tra
 # ES over K = 1 slices restarts every particle from the shared state, so it only sees the short-term
 # positive influence of θ — like truncated backprop it pushes θ up. PES keeps each particle's state and
 # sums its perturbations, which makes the estimate unbiased for the infinite unroll: θ reaches −1/6.
+
+# %% [markdown]
+# ### Q6 · Multiply by μ without losing a bit
+# Reversible learning multiplies the velocity by $\mu = n/d$ in exact integer arithmetic and keeps
+# what the division throws away. Write `mul(x, buffer, n, d)` returning `(y, new_buffer)` with
+# $y = \lfloor (x n + (\text{buffer} \bmod n)) / d \rfloor$: first move the lowest base-$n$ digit of
+# the buffer into the room that $x n$ makes, then push the remainder of the division by $d$ onto the
+# buffer (as its new lowest base-$d$ digit). Then write `unmul(y, buffer, n, d)`, which undoes `mul`.
+# Python's integers never overflow.
+
+# %%
+def mul(x: int, buffer: int, n: int, d: int) -> tuple[int, int]:
+    ### BEGIN SOLUTION
+    buffer, low = divmod(buffer, n)
+    y, rest = divmod(x * n + low, d)
+    return y, buffer * d + rest
+    ### END SOLUTION
+
+
+def unmul(y: int, buffer: int, n: int, d: int) -> tuple[int, int]:
+    ### BEGIN SOLUTION
+    buffer, rest = divmod(buffer, d)
+    x, low = divmod(y * d + rest, n)
+    return x, buffer * n + low
+    ### END SOLUTION
+
+
+# %% tags=["check"]
+with check("Q6 reversible multiplication", hint="divmod gives quotient and remainder at once; "
+           "undo the two steps in the opposite order."):
+    for x, b, n, d in [(12345678901234567890, 987654321, 9, 10), (-7, 3, 1, 2), (2**70 + 1, 5**20, 3, 4)]:
+        y, b2 = mul(x, b, n, d)
+        assert y == (x * n + b % n) // d
+        assert unmul(y, b2, n, d) == (x, b)
+    ### BEGIN HIDDEN CHECKS
+    rng = np.random.default_rng(6)
+    for x, b in zip(rng.integers(-2**62, 2**62, 200).tolist(), rng.integers(0, 2**62, 200).tolist()):
+        assert mul(x, b, 9, 10) == hpo.mul_ratio(x, b, 9, 10)
+        assert unmul(*mul(x, b, 9, 10), 9, 10) == (x, b)
+    ### END HIDDEN CHECKS
+
+# %% [markdown] tags=["solution-only"]
+# Each `mul` pops $\log_2 n$ bits and pushes $\log_2 d$, so a long run grows the buffer by
+# $\log_2(d/n) = \log_2(1/\mu)$ bits per step and coordinate — exactly the information that multiplying
+# by $\mu$ destroys. That is why running the optimiser backwards is exact at a tiny memory cost.
