@@ -156,3 +156,26 @@ with check("Q5 expected improvement", hint="Integrate (f⁺ − f) against the n
     samples = mu + sigma * torch.randn(400_000, 3, generator=torch.Generator().manual_seed(8), dtype=F64)
     assert torch.allclose(ei(mu, sigma, 0.2), (0.2 - samples).clamp_min(0).mean(0), rtol=0.01)
 
+
+# %% [markdown]
+# ### Q6 · CMA-ES's recombination weights
+# CMA-ES moves its mean to a weighted average of the best $\mu = \lfloor\lambda/2\rfloor$ of its
+# $\lambda$ samples. Hansen's default weights are $w_i \propto \ln\frac{\lambda + 1}{2} - \ln i$ for
+# $i = 1, \dots, \mu$ (the best sample first), normalised to sum to 1; the *variance-effective
+# selection mass* is $\mu_\text{eff} = 1 / \sum_i w_i^2$. Write `recombination(lam)` returning the
+# tensor of weights (float64) and $\mu_\text{eff}$ as a float.
+
+# %%
+def recombination(lam: int) -> tuple[torch.Tensor, float]:
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+
+# %% tags=["check"]
+with check("Q6 recombination weights", hint="torch.arange(1, mu + 1) gives the ranks; normalise before "
+           "you compute μ_eff."):
+    w, mu_eff = recombination(6)  # the 2-D default: λ = 4 + ⌊3 ln 2⌋ = 6
+    assert w.shape == (3,) and abs(float(w.sum()) - 1) < 1e-12 and bool((w[:-1] > w[1:]).all())
+    assert abs(mu_eff - float(1 / (w**2).sum())) < 1e-12 and 1 < mu_eff < 3
+

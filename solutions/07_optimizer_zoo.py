@@ -195,3 +195,39 @@ with check("Q5 expected improvement", hint="Integrate (f⁺ − f) against the n
 # %% [markdown] tags=["solution-only"]
 # With $z = (f^+ - \mu)/\sigma$: $\mathbb E[\max(f^+ - f, 0)] = \int_{-\infty}^{z} \sigma (z - u)\varphi(u)\,du
 # = (f^+ - \mu)\Phi(z) + \sigma\varphi(z)$ (Jones et al. 1998), using $\int_{-\infty}^{z} u\,\varphi(u)\,du = -\varphi(z)$.
+
+# %% [markdown]
+# ### Q6 · CMA-ES's recombination weights
+# CMA-ES moves its mean to a weighted average of the best $\mu = \lfloor\lambda/2\rfloor$ of its
+# $\lambda$ samples. Hansen's default weights are $w_i \propto \ln\frac{\lambda + 1}{2} - \ln i$ for
+# $i = 1, \dots, \mu$ (the best sample first), normalised to sum to 1; the *variance-effective
+# selection mass* is $\mu_\text{eff} = 1 / \sum_i w_i^2$. Write `recombination(lam)` returning the
+# tensor of weights (float64) and $\mu_\text{eff}$ as a float.
+
+# %%
+def recombination(lam: int) -> tuple[torch.Tensor, float]:
+    ### BEGIN SOLUTION
+    mu = lam // 2
+    w = math.log((lam + 1) / 2) - torch.log(torch.arange(1, mu + 1, dtype=F64))
+    w = w / w.sum()
+    return w, float(1 / (w**2).sum())
+    ### END SOLUTION
+
+
+# %% tags=["check"]
+with check("Q6 recombination weights", hint="torch.arange(1, mu + 1) gives the ranks; normalise before "
+           "you compute μ_eff."):
+    w, mu_eff = recombination(6)  # the 2-D default: λ = 4 + ⌊3 ln 2⌋ = 6
+    assert w.shape == (3,) and abs(float(w.sum()) - 1) < 1e-12 and bool((w[:-1] > w[1:]).all())
+    assert abs(mu_eff - float(1 / (w**2).sum())) < 1e-12 and 1 < mu_eff < 3
+    ### BEGIN HIDDEN CHECKS
+    for lam in (6, 7, 10, 17):
+        es = hs.CMAES(torch.zeros(2, dtype=F64), 0.3, popsize=lam)
+        w, mu_eff = recombination(lam)
+        assert torch.allclose(w, es.weights, atol=1e-12) and abs(mu_eff - es.mu_eff) < 1e-10
+    ### END HIDDEN CHECKS
+
+# %% [markdown] tags=["solution-only"]
+# The weights fall off logarithmically with the rank, and $1 < \mu_\text{eff} < \mu$: with $\lambda = 6$,
+# $w = (0.64, 0.28, 0.08)$ and $\mu_\text{eff} \approx 2.0$. $\mu_\text{eff}$ sets the learning rates of
+# the covariance ($c_1, c_\mu$) and of the step size ($c_\sigma$).
