@@ -146,3 +146,26 @@ with check("Q5 linear scalarisation on a concave front", hint="Evaluate the weig
     scores = H.linear_scalarization(front, r)
     assert torch.isclose(H.linear_scalarization(ls_point, r), scores.min())
     assert digest(answer5) == "2e7d2c03a9507ae2"
+
+# %% [markdown]
+# ### Q6 · How far from the ray?
+# EPO measures how far a loss vector $f$ is from the preference ray $r$ by the *non-uniformity*
+# $\mu_r(f) = \sum_i \hat f_i \log(m \hat f_i)$ with $\hat f = r \odot f / \sum_j r_j f_j$ — the KL
+# divergence of $\hat f$ from the uniform distribution over the $m$ losses. Write
+# `non_uniformity(f, ray)` for vectors of $m$ positive numbers.
+
+# %%
+def non_uniformity(f: torch.Tensor, ray: torch.Tensor) -> torch.Tensor:
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+
+# %% tags=["check"]
+with check("Q6 non-uniformity", hint="Normalise r ⊙ f to sum to 1 first; the value is 0 exactly when "
+           "every r_i f_i is the same."):
+    ray = torch.tensor([0.25, 0.75], dtype=torch.float64)
+    assert abs(float(non_uniformity(torch.tensor([0.6, 0.2], dtype=torch.float64), ray))) < 1e-12
+    off = torch.tensor([0.2, 0.6], dtype=torch.float64)
+    assert abs(float(non_uniformity(off, ray)) - float(H.non_uniformity(off, ray))) < 1e-12
+

@@ -177,3 +177,37 @@ with check("Q5 linear scalarisation on a concave front", hint="Evaluate the weig
 # at $t = 0$ against $\approx 0.98$ at the ends), so every balanced ray is pulled to the ends. Only the last
 # few percent next to each end, where the front bends the other way, are reachable. A ray-targeting
 # scalarisation (Chebyshev $\max_i r_i f_i$, or EPO) reaches the middle.
+
+# %% [markdown]
+# ### Q6 · How far from the ray?
+# EPO measures how far a loss vector $f$ is from the preference ray $r$ by the *non-uniformity*
+# $\mu_r(f) = \sum_i \hat f_i \log(m \hat f_i)$ with $\hat f = r \odot f / \sum_j r_j f_j$ — the KL
+# divergence of $\hat f$ from the uniform distribution over the $m$ losses. Write
+# `non_uniformity(f, ray)` for vectors of $m$ positive numbers.
+
+# %%
+def non_uniformity(f: torch.Tensor, ray: torch.Tensor) -> torch.Tensor:
+    ### BEGIN SOLUTION
+    f_hat = ray * f / (ray * f).sum()
+    return (f_hat * torch.log(len(f) * f_hat)).sum()
+    ### END SOLUTION
+
+
+# %% tags=["check"]
+with check("Q6 non-uniformity", hint="Normalise r ⊙ f to sum to 1 first; the value is 0 exactly when "
+           "every r_i f_i is the same."):
+    ray = torch.tensor([0.25, 0.75], dtype=torch.float64)
+    assert abs(float(non_uniformity(torch.tensor([0.6, 0.2], dtype=torch.float64), ray))) < 1e-12
+    off = torch.tensor([0.2, 0.6], dtype=torch.float64)
+    assert abs(float(non_uniformity(off, ray)) - float(H.non_uniformity(off, ray))) < 1e-12
+    ### BEGIN HIDDEN CHECKS
+    gen = torch.Generator().manual_seed(5)
+    for m in (2, 3, 5):
+        f, r3 = torch.rand(m, generator=gen, dtype=torch.float64) + 0.1, torch.rand(m, generator=gen, dtype=torch.float64) + 0.1
+        assert abs(float(non_uniformity(f, r3)) - float(H.non_uniformity(f, r3))) < 1e-12
+        assert float(non_uniformity(f, r3)) >= 0
+    ### END HIDDEN CHECKS
+
+# %% [markdown] tags=["solution-only"]
+# $\mu_r = 0$ exactly on the ray ($r_1 f_1 = r_2 f_2 = \dots$) and grows as the weighted losses become
+# unequal. EPO balances while $\mu_r$ is above a small threshold, and only then descends.
