@@ -129,3 +129,26 @@ raise NotImplementedError()
 # %% tags=["check"]
 with check("Q5 bounded hidden layer", hint="How large can |ŷ| get if W₁ is fixed and W₀ is anything?"):
     assert digest(answer) == "ca978112ca1bbdca"
+
+# %% [markdown]
+# ### Q6 · A minibatch is a weighted full batch
+# The paper's minibatch variant draws `batch_size` indices with replacement each step. Its gradient is
+# the gradient of the *full-batch* loss with each point weighted by how often it was drawn. Write
+# `minibatch_weights(idx, n)` for one step's indices `idx` [m] → weights [n] (float64) such that
+# $\frac1m \sum_k \ell(x_{\text{idx}_k}) = \frac1n \sum_i \text{weight}_i\, \ell(x_i)$ for any per-point loss $\ell$.
+
+# %%
+def minibatch_weights(idx: torch.Tensor, n: int) -> torch.Tensor:
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+
+# %% tags=["check"]
+with check("Q6 minibatch weights", hint="Count how often each point was drawn (torch.bincount), then "
+           "rescale so that the two means agree."):
+    idx = fr.minibatches(problem.n_points, 16, 1, seed=3)[0]
+    per_point = ((torch.tanh(math.sqrt(2) * problem.X @ problem.W0 / math.sqrt(problem.width))
+                  @ problem.W1 / problem.width - problem.Y) ** 2).squeeze(1)
+    assert torch.allclose(per_point[idx].mean(), (minibatch_weights(idx, problem.n_points) * per_point).mean())
+

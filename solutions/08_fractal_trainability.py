@@ -152,3 +152,34 @@ with check("Q5 bounded hidden layer", hint="How large can |ŷ| get if W₁ is fi
 # **Why:** (b) is false (the gradient is nonzero, the grid's colours change with $\eta_0$); (c) is false
 # (the scaling is $1/\sqrt{w}$ on the forward pass, not on the rate). With $W_1$ fixed,
 # $|\hat y_n| \le \|W_1\|_1 / w$ whatever $W_0$ does: the loss cannot diverge through the input layer.
+
+# %% [markdown]
+# ### Q6 · A minibatch is a weighted full batch
+# The paper's minibatch variant draws `batch_size` indices with replacement each step. Its gradient is
+# the gradient of the *full-batch* loss with each point weighted by how often it was drawn. Write
+# `minibatch_weights(idx, n)` for one step's indices `idx` [m] → weights [n] (float64) such that
+# $\frac1m \sum_k \ell(x_{\text{idx}_k}) = \frac1n \sum_i \text{weight}_i\, \ell(x_i)$ for any per-point loss $\ell$.
+
+# %%
+def minibatch_weights(idx: torch.Tensor, n: int) -> torch.Tensor:
+    ### BEGIN SOLUTION
+    return torch.bincount(idx, minlength=n).double() * (n / len(idx))
+    ### END SOLUTION
+
+
+# %% tags=["check"]
+with check("Q6 minibatch weights", hint="Count how often each point was drawn (torch.bincount), then "
+           "rescale so that the two means agree."):
+    idx = fr.minibatches(problem.n_points, 16, 1, seed=3)[0]
+    per_point = ((torch.tanh(math.sqrt(2) * problem.X @ problem.W0 / math.sqrt(problem.width))
+                  @ problem.W1 / problem.width - problem.Y) ** 2).squeeze(1)
+    assert torch.allclose(per_point[idx].mean(), (minibatch_weights(idx, problem.n_points) * per_point).mean())
+    ### BEGIN HIDDEN CHECKS
+    w = minibatch_weights(torch.tensor([0, 0, 3]), 5)
+    assert torch.allclose(w, torch.tensor([10 / 3, 0, 0, 5 / 3, 0], dtype=torch.float64))
+    ### END HIDDEN CHECKS
+
+# %% [markdown] tags=["solution-only"]
+# weight_i = n · (times drawn)/m. `fr.trainability_grid(..., batch_size=m)` multiplies each point's
+# residual by exactly these weights before the backward pass, so every network of the grid takes its
+# minibatch step while the full-batch loss is still recorded for the picture.
