@@ -141,3 +141,29 @@ raise NotImplementedError()
 with check("Q5 more data near the threshold", hint="Compare n with d after the new samples arrive; "
            "what does the noise term of the theory do there?"):
     assert digest(answer_q5) == "2e7d2c03a9507ae2"
+
+# %% [markdown]
+# ### Q6 · One step size per feature
+# Heckel & Yilmaz remove epoch-wise double descent by giving feature $j$ the step size
+# $\eta_j = \eta / s_j^2$, where $s_j$ is its scale. Write `equalized_step(theta, X, y, scale, lr)`:
+# one full-batch gradient-descent step on $\frac{1}{2n}\|X\theta - y\|^2$ with these step sizes.
+# Shapes: `theta` [d], `X` [n, d], `y` [n], `scale` [d].
+
+# %%
+def equalized_step(theta, X, y, scale, lr):
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+
+# %% tags=["check"]
+with check("Q6 equalized step sizes", hint="The gradient is Xᵀ(Xθ − y)/n; divide its j-th entry by s_j² "
+           "before the step."):
+    scale = torch.cat([torch.ones(5, dtype=torch.float64), torch.full((3,), 0.1, dtype=torch.float64)])
+    Z = torch.randn(30, 8, generator=g, dtype=torch.float64)
+    y = torch.randn(30, generator=g, dtype=torch.float64)
+    theta = torch.randn(8, generator=g, dtype=torch.float64)
+    # in whitened coordinates u = s ⊙ θ (features z = x / s) it is plain gradient descent
+    u = scale * theta
+    plain = u - 0.1 * Z.T @ (Z @ u - y) / 30
+    assert torch.allclose(scale * equalized_step(theta, Z * scale, y, scale, 0.1), plain, atol=1e-12)

@@ -174,3 +174,35 @@ with check("Q5 more data near the threshold", hint="Compare n with d after the n
 # noise without bound: the theory is infinite for $d - 2 < n < d + 2$. At $n = 450$ it is
 # $0.1 + 0.25 \cdot 450/49 \approx 2.4$. Going *past* the threshold (say $n = 600$) brings it back
 # to about $1.26$, and the optimal ridge avoids the whole problem.
+
+# %% [markdown]
+# ### Q6 · One step size per feature
+# Heckel & Yilmaz remove epoch-wise double descent by giving feature $j$ the step size
+# $\eta_j = \eta / s_j^2$, where $s_j$ is its scale. Write `equalized_step(theta, X, y, scale, lr)`:
+# one full-batch gradient-descent step on $\frac{1}{2n}\|X\theta - y\|^2$ with these step sizes.
+# Shapes: `theta` [d], `X` [n, d], `y` [n], `scale` [d].
+
+# %%
+def equalized_step(theta, X, y, scale, lr):
+    ### BEGIN SOLUTION
+    return theta - lr / scale**2 * (X.T @ (X @ theta - y)) / len(y)
+    ### END SOLUTION
+
+
+# %% tags=["check"]
+with check("Q6 equalized step sizes", hint="The gradient is Xᵀ(Xθ − y)/n; divide its j-th entry by s_j² "
+           "before the step."):
+    scale = torch.cat([torch.ones(5, dtype=torch.float64), torch.full((3,), 0.1, dtype=torch.float64)])
+    Z = torch.randn(30, 8, generator=g, dtype=torch.float64)
+    y = torch.randn(30, generator=g, dtype=torch.float64)
+    theta = torch.randn(8, generator=g, dtype=torch.float64)
+    # in whitened coordinates u = s ⊙ θ (features z = x / s) it is plain gradient descent
+    u = scale * theta
+    plain = u - 0.1 * Z.T @ (Z @ u - y) / 30
+    assert torch.allclose(scale * equalized_step(theta, Z * scale, y, scale, 0.1), plain, atol=1e-12)
+
+# %% [markdown] tags=["solution-only"]
+# With $x = s \odot z$, the step $\theta \leftarrow \theta - \eta D X^\top(X\theta - y)/n$,
+# $D = \mathrm{diag}(1/s^2)$, is plain gradient descent on $u = s \odot \theta$ with the unit-scale
+# features $z$: every feature is learned on the same time scale, and the second descent merges with
+# the first. `dd.epochwise_curve(equalize=True)` does this for the lecture's two groups.
