@@ -204,5 +204,5 @@ with check("Q6 equalized step sizes", hint="The gradient is Xᵀ(Xθ − y)/n; d
 # %% [markdown] tags=["solution-only"]
 # With $x = s \odot z$, the step $\theta \leftarrow \theta - \eta D X^\top(X\theta - y)/n$,
 # $D = \mathrm{diag}(1/s^2)$, is plain gradient descent on $u = s \odot \theta$ with the unit-scale
-# features $z$: every feature is learned on the same time scale, and the second descent merges with
-# the first. `dd.epochwise_curve(equalize=True)` does this for the lecture's two groups.
+# features $z$: every feature is learned on the same time scale, and the bump between the two descents
+# disappears. `dd.epochwise_curve(equalize=True)` does this for the lecture's two groups.
