@@ -514,7 +514,7 @@ plt.show()
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## CMA-ES at work
-# `hs.CMAES` follows Hansen's tutorial (defaults and update order of its Fig. 7): in 2-D a
+# `hs.CMAES` is the classic $(\mu/\mu_W, \lambda)$-CMA-ES with the parameters of Hansen's tutorial: in 2-D a
 # generation is $\lambda = 4 + \lfloor 3 \ln 2 \rfloor = 6$ samples, the mean moves to a weighted
 # average of the best 3, and $C$ and $\sigma$ adapt from the selected steps. It ranks the samples and
 # never looks at the values, so it needs several generations before it beats chance. Same Branin box,
@@ -614,6 +614,7 @@ print(f"Hyperband: best η = {10 ** hb_c:.3f}, f = {hb_loss:.4f};  random search
 # - For small problems: random search, or a TPE/BO sampler — **Optuna** is the tool of choice
 #   (define-by-run search spaces, pruning of bad trials, dashboards).
 # - For large problems where a run can be stopped early: **BOHB** (HpBandSter) or Hyperband/ASHA.
+# - For hundreds of cheap evaluations over tens of continuous hyperparameters: **CMA-ES**.
 # - Search learning rates and weight decay on a log scale; fix what the literature already fixes
 #   (Adam's $\beta$s, $\epsilon$).
 #

@@ -17,8 +17,9 @@ minimum (:func:`best_so_far`).
   part — each evaluation of ``f`` — may use any device it likes.
 - Hyperband: Li et al. (2018), Alg. 1 — successive halving (Jamieson & Talwalkar 2016) run for every
   trade-off between many cheap and few expensive configurations.
-- CMA-ES: Hansen & Ostermeier (2001), with the default parameters and update order of Hansen's
-  tutorial ("The CMA Evolution Strategy: A Tutorial", arXiv:1604.00772, Table 1 and Fig. 7).
+- CMA-ES: Hansen & Ostermeier (2001), the (μ/μ_W, λ) version with rank-one and rank-μ updates and
+  cumulative step-size adaptation, parameters as in Hansen's tutorial ("The CMA Evolution Strategy:
+  A Tutorial", arXiv:1604.00772) but with positive recombination weights only (no active CMA).
 """
 
 from __future__ import annotations
@@ -221,7 +222,7 @@ def bayes_opt(f: Objective, bounds: Bounds, n: int, *, init: int = 5, acquisitio
 
 @dataclass
 class CMAES:
-    """The covariance matrix adaptation evolution strategy, as ask/tell (Hansen's tutorial, Fig. 7).
+    """The covariance matrix adaptation evolution strategy, as ask/tell.
 
     Search distribution N(m, σ² C), C = B diag(D²) Bᵀ. Each generation: sample λ points, rank them by
     f, move m to the weighted mean of the best μ, update the evolution paths p_σ (conjugate: whitened
@@ -295,7 +296,7 @@ def cma_es(f: Objective, bounds: Bounds, n: int, *, seed: int = 0, sigma0: float
 
     The search runs in the unit cube of ``bounds``: the mean starts uniformly at random and σ₀ is
     ``sigma0`` of each side. Candidates outside the box are redrawn (resampling, the simplest
-    boundary handling of Hansen's tutorial, fine while the optimum is inside): the new mean, a
+    boundary handling that Hansen's tutorial lists, fine while the optimum is inside): the new mean, a
     weighted average of candidates, then stays in the box too.
     """
     b = _bounds(bounds)
