@@ -15,7 +15,7 @@ contiguous windows (w(t) = ⌊tW/T⌋). The hypergradient dL_val/dλ is computed
 - central finite differences — :func:`hypergradient_fd`;
 - reverse mode by running the optimiser backwards in exact fixed-point arithmetic, storing only the
   bits that momentum destroys (Maclaurin, Duvenaud & Adams 2015, "Gradient-based Hyperparameter
-  Optimization through Reversible Learning", Alg. 2 and 3) — :func:`hypergradient_reversible`.
+  Optimization through Reversible Learning") — :func:`hypergradient_reversible`.
 
 Further sections, one idea each: the sharing bound MSE_W ≤ MSE_1/W + ε²(W² − 1)/12 and its optimal
 W (Micaelli & Storkey 2021, Theorem 1); short-horizon bias on the noisy quadratic (Wu, Ren, Liao &
@@ -242,7 +242,7 @@ def _ratio(momentum: float) -> tuple[int, int]:
 
 
 def mul_ratio(x: int, buffer: int, n: int, d: int) -> tuple[int, int]:
-    """x·n/d rounded down, reversibly (Maclaurin et al. 2015, Alg. 3): first make room, x·n, and fill
+    """x·n/d rounded down, reversibly (Maclaurin et al. 2015): first make room, x·n, and fill
     the log2 n new low bits from the buffer; then divide by d and push the remainder (log2 d bits).
     Net growth of the buffer: log2(d/n) = log2(1/μ) bits — exactly the information μ destroys."""
     buffer, low = divmod(buffer, n)
@@ -323,7 +323,7 @@ def reverse_unroll(problem: LeastSquares, log_lrs: Tensor, T: int, state: Revers
 
 def hypergradient_reversible(problem: LeastSquares, log_lrs: Tensor, T: int, *,
                              momentum: float = 0.9, bits: int = 48) -> Tensor:
-    """dL_val/dλ by reverse mode without storing the trajectory (Maclaurin et al. 2015, Alg. 2):
+    """dL_val/dλ by reverse mode without storing the trajectory (Maclaurin et al. 2015):
     unroll forward, then walk back step by step, recovering (θ_t, v_t) exactly and carrying the
     adjoints dθ, dv of SGD with momentum (v_{t+1} = μv_t + ∇L(θ_t), θ_{t+1} = θ_t − α_t v_{t+1}):
 

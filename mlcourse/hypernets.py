@@ -425,7 +425,7 @@ def non_uniformity(f: Tensor, ray: Tensor) -> Tensor:
 
 
 def epo_weights(f: Tensor, G: Tensor, ray: Tensor, eps: float = 1e-8) -> Tensor:
-    """The simplex weights β of one EPO step x ← x − η Gᵀβ (Mahapatra & Rajan 2020, Sect. 4), for
+    """The simplex weights β of one EPO step x ← x − η Gᵀβ (Mahapatra & Rajan 2020), for
     losses ``f`` [m] with Jacobian ``G`` [m, d]. With C = GGᵀ, a step changes the losses by −ηCβ.
 
     Off the ray (μ_r > ``eps``), *balance*: maximise βᵀCa with a = r⊙(log(m f̂) − μ_r), the
