@@ -439,6 +439,9 @@ def epo_weights(f: Tensor, G: Tensor, ray: Tensor, eps: float = 1e-8) -> Tensor:
     from scipy.optimize import linprog
 
     m = len(f)
+    if f.dim() != 1 or ray.shape != f.shape or G.dim() != 2 or G.shape[0] != m:
+        raise ValueError(f"expected f and ray of shape [m] and G of shape [m, d], got "
+                         f"{tuple(f.shape)}, {tuple(ray.shape)} and {tuple(G.shape)}")
     rf = (ray * f).detach().double().cpu().numpy()
     mu = float(non_uniformity(f.detach().double(), ray.double()))
     f_hat = rf / rf.sum()

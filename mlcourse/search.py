@@ -270,6 +270,9 @@ class CMAES:
     def tell(self, X: Tensor, y: Tensor) -> None:
         """Update m, p_σ, p_c, C and σ from the candidates ``X`` [λ, N] and their values ``y`` [λ]."""
         N, mu = self.mean.numel(), len(self.weights)
+        if X.shape != (self.popsize, N) or y.shape != (self.popsize,):
+            raise ValueError(f"expected X of shape {(self.popsize, N)} and y of shape {(self.popsize,)}, "
+                             f"got {tuple(X.shape)} and {tuple(y.shape)}")
         steps = (X[torch.argsort(y)[:mu]] - self.mean) / self.sigma  # the selected y_{i:λ}
         y_w = self.weights @ steps
         self.mean = self.mean + self.sigma * y_w

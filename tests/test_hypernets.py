@@ -300,6 +300,8 @@ def test_epo_weights_respect_the_constraints_of_both_phases():
     assert (C @ off)[0] > (C @ off)[1]  # and falls faster than the other: towards the ray
     on = H.epo_weights(torch.tensor([0.5, 0.5], dtype=torch.float64), G, ray)
     assert ((C @ on) >= -1e-12).all()  # on the ray every loss descends (or stays)
+    with pytest.raises(ValueError, match=r"\[m, d\]"):
+        H.epo_weights(torch.tensor([0.5, 0.5], dtype=torch.float64), G.T, ray)
 
 
 def test_epo_search_lands_on_the_ray_where_linear_scalarization_does_not():

@@ -155,6 +155,9 @@ def test_cma_es_rejects_bad_input():
         hs.CMAES(torch.zeros(2, dtype=F64), 0.3, popsize=1)
     with pytest.raises(ValueError, match="n must"):
         hs.cma_es(op.branin, BRANIN_BOX, 0)
+    es = hs.CMAES(torch.zeros(2, dtype=F64), 0.3)
+    with pytest.raises(ValueError, match=r"\(6, 2\)"):
+        es.tell(torch.zeros(5, 2, dtype=F64), torch.zeros(5, dtype=F64))
 
 
 def test_hyperband_bracket_table_paper():
