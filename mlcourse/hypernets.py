@@ -28,6 +28,7 @@ from typing import Callable
 
 import numpy as np
 import torch
+from scipy.optimize import linprog
 from torch import Tensor, nn
 
 from mlcourse import runtime
@@ -436,8 +437,6 @@ def epo_weights(f: Tensor, G: Tensor, ray: Tensor, eps: float = 1e-8) -> Tensor:
     constraints are relaxed to "the worst relative loss must not rise". The authors' code switches
     at ``eps`` = 1e-4; smaller lands closer to the ray (1e-8: within 1e-4 on the toy problem).
     """
-    from scipy.optimize import linprog
-
     m = len(f)
     if f.dim() != 1 or ray.shape != f.shape or G.dim() != 2 or G.shape[0] != m:
         raise ValueError(f"expected f and ray of shape [m] and G of shape [m, d], got "
