@@ -45,11 +45,10 @@ from mlcourse.memory import peak_memory
 
 
 
-def _device(device: Device, dtype: torch.dtype = torch.float64) -> torch.device:
+def _device(device: Device) -> torch.device:
+    """:func:`mlcourse.runtime.get_device`, with the CPU instead of MPS (everything here is float64)."""
     device = runtime.get_device(device)
-    if device.type == "mps" and dtype == torch.float64:
-        return torch.device("cpu")  # MPS has no float64
-    return device
+    return torch.device("cpu") if device.type == "mps" else device
 
 
 # --- the inner problem: least squares trained by SGD with momentum --------------------------------
