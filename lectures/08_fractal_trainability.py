@@ -136,6 +136,34 @@ print(f"log10(2/λ_max) = {edge:.3f}; first divergence on the grid at {seen:.3f}
 # $\eta_0 = 10^{-3}$, to catch itself (a "catapult"). That band is where the ragged part begins.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
+# ## And the right edge: saturated units
+# At $\eta_0 = 10^{6}$ one step throws $W_0$ so far that every unit saturates: $\tanh$ sits at $\pm 1$,
+# $1 - H^2 \approx 0$, and $W_0$ all but stops moving. Only $W_1$ trains again, on the *saturated* features, so
+# the edge is once more $2/\lambda_{\max}$ — of a different $H$, fixed after the first step (which $\eta_1$
+# does not touch).
+
+# %% slideshow={"slide_type": "subslide"}
+W0_sat = problem.W0 - 1e6 * torch.func.grad(fr.loss)(problem.W0, problem.W1, problem.X, problem.Y)
+Z_sat = problem.X @ W0_sat / math.sqrt(problem.width)
+H_sat = fr.activation(Z_sat)
+lam_sat = torch.linalg.eigvalsh(2 * H_sat.T @ H_sat / (problem.n_points * problem.width**2)).max().item()
+edge_sat = math.log10(2 / lam_sat)
+lo, hi = edge_sat - 0.25, edge_sat + 0.25
+strip = fr.trainability_grid(problem, (5.0, 6.0), (lo, hi), resolution=res, device=cpu)
+first = int((strip[:, -1] >= 0).nonzero()[0])
+seen = lo + (hi - lo) * (first - 0.5) / (res - 1)
+assert abs(seen - edge_sat) < 0.02 and (strip[:first, -1] < 0).all() and (strip[first:, -1] >= 0).all()
+print(f"after one step: min |√2 z| = {math.sqrt(2) * Z_sat.abs().min().item():.1f}, "
+      f"max |1 − H²| = {(1 - H_sat**2).abs().max().item():.0e}")
+print(f"log10(2/λ_max) of the saturated features = {edge_sat:.3f}; first divergence at {seen:.3f}")
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# Once *every* $|\sqrt{2} z| \ge 20$, $\tanh$ rounds to exactly $\pm 1$ in float64 and $W_0$ is frozen for
+# good: the rest of the loss curve is GD on a quadratic, known in closed form
+# (`fr.saturated_losses`: each eigenmode shrinks by $1 - 2\eta_1\lambda_i/n$ per step). The fast grid
+# finishes such networks that way instead of training them.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Zooming in
 # Each frame magnifies the previous one 3× around a point on the boundary. At every scale the
 # boundary is as ragged as before — the signature of a fractal. Deep zooms need float64 (the default):

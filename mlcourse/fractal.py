@@ -20,7 +20,9 @@ minibatch gradients (``batch_size`` of :func:`trainability_grid`), a single trai
 A grid of resolution² networks is one tensor program: all networks share X, so the two big products
 of a step (X W₀ forward and Xᵀ ∂L/∂Z backward) are single matrix products over a [width, width·G]
 block of weights, and the grid is cut into chunks that fit the cache (CPU) or memory (GPU). On CPU
-the chunks are shared out among torch's threads, one chunk per thread at a time.
+the chunks are shared out among torch's threads, one chunk per thread at a time. A network whose
+hidden units have all saturated trains only its output layer from then on, a linear least-squares
+problem: its remaining loss curve is computed in closed form (:func:`saturated_losses`).
 """
 
 from __future__ import annotations
@@ -235,7 +237,38 @@ def _initial_W0(problem: Problem, B: int, offset: Tensor | None) -> Tensor:
 _CLAMP = 40.0
 """σ(T) rounds to exactly 1 for T ≥ 37 in float64, and 2σ(T) − 1 to exactly −1 for T ≤ −37."""
 _PRUNE_EVERY = 4
-"""Steps between two looks for networks that blew up (see :func:`_train_chunk_tanh`)."""
+"""Steps between two looks for networks that blew up or saturated (see :func:`_train_chunk_tanh`)."""
+
+
+def saturated_losses(H: Tensor, W1: Tensor, lr_out: Tensor, Y: Tensor, steps: int) -> Tensor:
+    """The next ``steps`` losses [steps, m] of m networks whose hidden units have all saturated, in
+    closed form. ``H`` [n, width, m] holds their features, all exactly ±1; ``W1`` [width, m].
+
+    Once every |√2 z| ≥ 20, tanh(√2 z) rounds to ±1 and 1 − H² = 0: W₀'s gradient is exactly zero
+    and H never changes again. What is left is least squares in W₁ with fixed features A = H/width,
+    trained by GD with rate η = ``lr_out``, whose loss curve is known. Let M = AᵀA = V diag(λ) Vᵀ and
+    r = A W₁ − Y. The part of r in the range of A has coordinates eᵢ = (Vᵀ Aᵀ r)ᵢ / √λᵢ along the
+    eigenvectors; the rest, r_⊥, is out of GD's reach. The Hessian of the loss is 2M/n, so mode i
+    shrinks by ρᵢ = 1 − 2ηλᵢ/n each step, and k steps later
+
+        L_k = (Σᵢ ρᵢ^{2k} eᵢ² + |r_⊥|²) / n.
+
+    It diverges iff η > n/λ_max — the small-input-rate edge of the lecture, for saturated features.
+    Modes with λᵢ ≤ 1e−12 λ_max count as out of reach (they move by less than 2ηλᵢk/n ≪ 1).
+    """
+    n, width, m = H.shape
+    A = H / width
+    r = (A * W1).sum(1) - Y  # [n, m]
+    lam, V = torch.linalg.eigh((A[:, :, None] * A[:, None]).sum(0).permute(2, 0, 1))  # of M, [m, ...]
+    g = (V * (A * r[:, None]).sum(0).T[:, :, None]).sum(1)  # Vᵀ Aᵀ r, [m, width]
+    in_range = lam > 1e-12 * lam[:, -1:]
+    s = torch.where(in_range, g / lam, 0.0)  # the range part of r is A V s
+    r_out = r - (A * (V * s[:, None]).sum(2).T).sum(1)
+    rho2 = (1 - 2 * lr_out[:, None] * lam / n) ** 2
+    modes = torch.empty(steps, m, width, dtype=H.dtype, device=H.device)
+    modes[0] = torch.where(in_range, g * g / lam, 0.0)  # eᵢ²
+    modes[1:] = rho2
+    return (modes.cumprod_(0).sum(-1) + (r_out * r_out).sum(0)) / n  # eᵢ² ρᵢ^{2k}, summed over i
 
 
 def _train_chunk_tanh(problem: Problem, lr_in: Tensor, lr_out: Tensor, steps: int,
@@ -250,17 +283,23 @@ def _train_chunk_tanh(problem: Problem, lr_in: Tensor, lr_out: Tensor, steps: in
 
     (W₁ does not depend on the point, so it multiplies the [width, width, B] product, not the
     activations). On CPU, T is clamped to ±40 first: σ of a large |T| is several times slower in
-    float64 there, and the clamp changes no H (σ(T) = 1 exactly for T ≥ 37, 2σ(T) − 1 = −1 exactly for T ≤ −37) and
-    S, S(1 − S) by less than 1e−17 — below the rounding error of 2S − 1. Same losses as
-    :func:`train_losses` up to floating-point reassociation.
+    float64 there, and the clamp changes no H (σ(T) = 1 exactly for T ≥ 37, 2σ(T) − 1 = −1 exactly
+    for T ≤ −37) and S, S(1 − S) by less than 1e−17 — below the rounding error of 2S − 1. Same
+    losses as :func:`train_losses` up to floating-point reassociation.
 
-    A network whose residual r went non-finite is dropped from the chunk (checked every
-    :data:`_PRUNE_EVERY` steps), its remaining losses set to inf: Σₙ d is then non-finite, hence
-    every entry of ∂L/∂W₁ = 2 Σₙ S d − Σₙ d, all of W₁ after the update, and every later ŷ and loss —
-    and :func:`convergence_measure` treats all non-finite losses alike. About a fifth of the work
-    of the usual window goes to such networks. No earlier cut is safe: in these float64 trajectories
-    networks came back below the clip from normalised losses as large as 4e26 (width 4, seed 0,
-    lr_in ∈ [1e3, 1e6], lr_out ∈ [1, 1e3], 96², 100 steps).
+    Every :data:`_PRUNE_EVERY` steps, two kinds of networks leave the chunk:
+
+    - one whose pre-activations have all saturated (|T| ≥ 40: every H is exactly ±1, so W₀ is
+      frozen for good) is finished in closed form by :func:`saturated_losses`. Full batch only,
+      since minibatches change the quadratic every step. In the full window (width 8, 128², 100
+      steps) that is 44 % of the network·steps;
+    - one whose residual r went non-finite is dropped, its remaining losses set to inf: Σₙ d is then
+      non-finite, hence every entry of ∂L/∂W₁ = 2 Σₙ S d − Σₙ d, all of W₁ after the update, and
+      every later ŷ and loss — and :func:`convergence_measure` treats all non-finite losses alike.
+      Full batch, networks almost always saturate first; with minibatches of 16, 17 % of the
+      network·steps go. No earlier cut is safe: in these float64 trajectories networks came back
+      below the clip from normalised losses as large as 4e26 (width 4, seed 0, lr_in ∈ [1e3, 1e6],
+      lr_out ∈ [1, 1e3], 96², 100 steps).
     """
     X, Y = problem.X, problem.Y
     n, width = X.shape
@@ -276,6 +315,7 @@ def _train_chunk_tanh(problem: Problem, lr_in: Tensor, lr_out: Tensor, steps: in
     clamp = X.device.type == "cpu"  # the clamp pays only on CPU (see above); memory-bound GPUs skip it
     new_buffers = True
     for t in range(steps):
+        look = t % _PRUNE_EVERY == _PRUNE_EVERY - 1 and t < steps - 1
         if new_buffers:  # buffers reused every step, and their views
             S = torch.empty(n, width, B, dtype=X.dtype, device=X.device)
             P, G = torch.empty_like(S), torch.empty(width, width, B, dtype=X.dtype, device=X.device)
@@ -287,6 +327,8 @@ def _train_chunk_tanh(problem: Problem, lr_in: Tensor, lr_out: Tensor, steps: in
         torch.mm(Xg, W0_2, out=S2)
         if clamp:
             S.clamp_(-_CLAMP, _CLAMP)
+        if look and weights is None:  # every H = ±1 exactly (P is free until the next mul)
+            saturated = torch.abs(S, out=P).view(n * width, B).amin(0) >= _CLAMP
         torch.sigmoid_(S)
         torch.mul(S, W1, out=P)
         torch.sub(minus_Y, W1.sum(0), alpha=1.0 / width, out=r)  # ŷ − Y = (2 Σ S W₁ − Σ W₁)/width − Y
@@ -304,11 +346,17 @@ def _train_chunk_tanh(problem: Problem, lr_in: Tensor, lr_out: Tensor, steps: in
         torch.mm(XgT, P2, out=G2)
         W0.addcmul_(G, W1 * lr_in, value=-1)
         W1.sub_(g1.mul_(lr_out))
-        if t % _PRUNE_EVERY == _PRUNE_EVERY - 1 and t < steps - 1:
+        if look:
             keep = torch.isfinite(d_sum)  # Σₙ d is finite iff every d is (|Σₙ d| ≤ 2 max|r| / width)
             if not keep.all():
                 suspects = (~keep).nonzero().squeeze(1)
                 keep[suspects] = torch.isfinite(d[:, suspects]).all(0)  # unless it overflowed
+            if weights is None and (saturated & keep).any():  # finish them in closed form
+                done = (saturated & keep).nonzero().squeeze(1)
+                tail = saturated_losses(S[:, :, done].mul_(2).sub_(1), W1[:, done], lr_out[done],
+                                        Y, steps - t - 1)
+                losses[t + 1:].index_copy_(1, done if alive is None else alive[done], tail.mul_(n))
+                keep &= ~saturated
             if not keep.all():
                 keep = keep.nonzero().squeeze(1)
                 alive = keep if alive is None else alive[keep]

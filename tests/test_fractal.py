@@ -159,6 +159,61 @@ def test_minibatches_are_seeded_uniform_draws_with_replacement():
         fr.minibatches(20, 0, 10)
 
 
+def _output_layer_gd(H: torch.Tensor, W1: torch.Tensor, lr_out: float, Y: torch.Tensor,
+                     steps: int) -> torch.Tensor:
+    """GD on W₁ alone with fixed features H [n, width], one step at a time: the losses [steps]."""
+    losses = []
+    for _ in range(steps):
+        r = H @ W1 / H.shape[1] - Y
+        losses.append((r * r).mean())
+        W1 = W1 - lr_out * H.T @ (2 * r / (H.shape[0] * H.shape[1]))
+    return torch.stack(losses)
+
+
+@pytest.mark.parametrize("n", [12, 3])
+def test_saturated_losses_equal_output_layer_gd(n):
+    """Closed form against the iteration, for rates that converge, oscillate, sit near the edge
+    and diverge; n = 3 < width leaves null directions, and a repeated column makes M singular."""
+    gen = torch.Generator().manual_seed(0)
+    width, steps = 4, 60
+    H = torch.randint(0, 2, (n, width, 6), generator=gen).double() * 2 - 1
+    H[:, 3, 0] = H[:, 1, 0]  # rank-deficient features for network 0
+    W1 = torch.randn(width, 6, generator=gen, dtype=torch.float64)
+    Y = torch.randn(n, 1, generator=gen, dtype=torch.float64)
+    lam_max = torch.linalg.eigvalsh((H / width).permute(2, 1, 0) @ (H / width).permute(2, 0, 1))[:, -1]
+    lr_out = torch.tensor([0.1, 0.5, 0.99, 1.01, 1.5, 3.0], dtype=torch.float64) * n / lam_max
+    got = fr.saturated_losses(H, W1, lr_out, Y, steps)
+    assert got.shape == (steps, 6)
+    for b in range(6):
+        want = _output_layer_gd(H[:, :, b], W1[:, b:b + 1], lr_out[b].item(), Y, steps)
+        assert torch.allclose(got[:, b], want, rtol=1e-9, atol=1e-14)
+    assert got[-1, :2].max() < got[0, :2].min() and got[-1, 4:].min() > 1e6 * got[0, 4:].max()
+
+
+@pytest.mark.parametrize("lr_in, lr_out", [((3.5, 5.5), (-1.0, 0.5)), ((3.5, 5.5), (-1.0, 1.5))])
+def test_grid_finishes_saturated_networks_in_closed_form(monkeypatch, lr_in, lr_out):
+    """Twin check where the hidden layer saturates (large input rates; the second window's top row
+    diverges): the grid hands most networks to saturated_losses (spied on) and still equals
+    train_losses pixel by pixel."""
+    p = fr.make_problem(4, seed=3)
+    finished = []
+
+    def spy(H, *args):
+        finished.append(H.shape[2])
+        return saturated_losses(H, *args)
+
+    saturated_losses = fr.saturated_losses
+    monkeypatch.setattr(fr, "saturated_losses", spy)
+    grid = fr.trainability_grid(p, lr_in, lr_out, resolution=3, steps=30, chunk=9)
+    assert sum(finished) >= 6
+    rin, rout = fr.log_grid(*lr_in, 3), fr.log_grid(*lr_out, 3)
+    for i in range(3):
+        for j in range(3):
+            want = fr.convergence_measure(fr.train_losses(p, rin[j].item(), rout[i].item(), 30))
+            assert grid[i, j].item() == pytest.approx(want.item(), rel=1e-9)
+    assert (grid > 0).any() == (lr_out[1] > 0.5)
+
+
 def test_grid_chunking_and_progress(problem8):
     seen = []
 
