@@ -254,9 +254,16 @@ def saturated_losses(H: Tensor, W1: Tensor, lr_out: Tensor, Y: Tensor, steps: in
         L_k = (Σᵢ ρᵢ^{2k} eᵢ² + |r_⊥|²) / n.
 
     It diverges iff η > n/λ_max — the small-input-rate edge of the lecture, for saturated features.
-    Modes with λᵢ ≤ 1e−12 λ_max count as out of reach (they move by less than 2ηλᵢk/n ≪ 1).
+    Modes with λᵢ ≤ 1e−12 λ_max count as out of reach: at any rate that converges (η < n/λ_max)
+    they shrink by less than 2e−12 per step. ``lr_out`` [m], ``Y`` [n, 1].
     """
+    if H.ndim != 3:
+        raise ValueError(f"H must be [n, width, m], got shape {tuple(H.shape)}")
     n, width, m = H.shape
+    for name, t, shape in (("W1", W1, (width, m)), ("lr_out", lr_out, (m,)), ("Y", Y, (n, 1))):
+        if tuple(t.shape) != shape:
+            raise ValueError(f"{name} must be {list(shape)} for H of shape {[n, width, m]}, "
+                             f"got {list(t.shape)}")
     A = H / width
     r = (A * W1).sum(1) - Y  # [n, m]
     lam, V = torch.linalg.eigh((A[:, :, None] * A[:, None]).sum(0).permute(2, 0, 1))  # of M, [m, ...]

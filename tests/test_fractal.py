@@ -188,6 +188,10 @@ def test_saturated_losses_equal_output_layer_gd(n):
         want = _output_layer_gd(H[:, :, b], W1[:, b:b + 1], lr_out[b].item(), Y, steps)
         assert torch.allclose(got[:, b], want, rtol=1e-9, atol=1e-14)
     assert got[-1, :2].max() < got[0, :2].min() and got[-1, 4:].min() > 1e6 * got[0, 4:].max()
+    with pytest.raises(ValueError, match=r"W1 must be \[4, 6\]"):
+        fr.saturated_losses(H, W1.T, lr_out, Y, steps)
+    with pytest.raises(ValueError, match=r"Y must be"):
+        fr.saturated_losses(H, W1, lr_out, Y[:, 0], steps)
 
 
 @pytest.mark.parametrize("lr_in, lr_out", [((3.5, 5.5), (-1.0, 0.5)), ((3.5, 5.5), (-1.0, 1.5))])
