@@ -137,10 +137,10 @@ print(f"log10(2/λ_max) = {edge:.3f}; first divergence on the grid at {seen:.3f}
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## And the right edge: saturated units
-# At $\eta_0 = 10^{6}$ one step throws $W_0$ so far that every unit saturates: $\tanh$ sits at $\pm 1$,
-# $1 - H^2 \approx 0$, and $W_0$ all but stops moving. Only $W_1$ trains again, on the *saturated* features, so
-# the edge is once more $2/\lambda_{\max}$ — of a different $H$, fixed after the first step (which $\eta_1$
-# does not touch).
+# At $\eta_0 = 10^{6}$ one step throws $W_0$ so far that every unit saturates: $\tanh$ sits at
+# $\pm 1$, $1 - H^2 \approx 0$, and $W_0$ all but stops moving. From then on only $W_1$ trains, on the
+# *saturated* features, so the edge is once more $2/\lambda_{\max}$ — of a different $H$, fixed after
+# the first step (which $\eta_1$ does not touch).
 
 # %% slideshow={"slide_type": "subslide"}
 W0_sat = problem.W0 - 1e6 * torch.func.grad(fr.loss)(problem.W0, problem.W1, problem.X, problem.Y)
@@ -158,10 +158,10 @@ print(f"after one step: min |√2 z| = {math.sqrt(2) * Z_sat.abs().min().item():
 print(f"log10(2/λ_max) of the saturated features = {edge_sat:.3f}; first divergence at {seen:.3f}")
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
-# Once *every* $|\sqrt{2} z| \ge 20$, $\tanh$ rounds to exactly $\pm 1$ in float64 and $W_0$ is frozen for
-# good: the rest of the loss curve is GD on a quadratic, known in closed form
-# (`fr.saturated_losses`: each eigenmode shrinks by $1 - 2\eta_1\lambda_i/n$ per step). The fast grid
-# finishes such networks that way instead of training them.
+# Once *every* $|\sqrt{2} z| \ge 20$, $\tanh$ rounds to exactly $\pm 1$ in float64 and $W_0$ is frozen
+# for good: the rest of the loss curve is GD on a quadratic, known in closed form
+# (`fr.saturated_losses`: along the Hessian's $i$-th eigenvector the residual shrinks by
+# $1 - \eta_1\lambda_i$ a step). The fast grid finishes such networks that way instead of training them.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Zooming in
