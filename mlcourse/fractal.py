@@ -235,7 +235,11 @@ def _initial_W0(problem: Problem, B: int, offset: Tensor | None) -> Tensor:
 
 
 _CLAMP = 40.0
-"""σ(T) rounds to exactly 1 for T ≥ 37 in float64, and 2σ(T) − 1 to exactly −1 for T ≤ −37."""
+"""σ(T) − ½ rounds to exactly ±½ for |T| ≥ 38.2 in float64 (as tanh(T/2) rounds to ±1), so clamping
+T to ±40 changes nothing downstream."""
+_SATURATED = 38.125
+"""|T| from which both tanh(T/2) and σ(T) − ½ round to ±1 and ±½ in float64 (38.1231…): a unit
+there has zero gradient in :func:`train_losses` and here alike."""
 _PRUNE_EVERY = 4
 """Steps between two looks for networks that blew up or saturated (see :func:`_train_chunk_tanh`)."""
 
@@ -280,28 +284,32 @@ def saturated_losses(H: Tensor, W1: Tensor, lr_out: Tensor, Y: Tensor, steps: in
 
 def _train_chunk_tanh(problem: Problem, lr_in: Tensor, lr_out: Tensor, steps: int,
                       weights: Tensor | None = None, offset: Tensor | None = None) -> Tensor:
-    """:func:`_train_chunk` for φ = tanh, written in S = σ(T) instead of H = tanh(T/2) = 2S − 1.
+    """:func:`_train_chunk` for φ = tanh, written in U = σ(T) − ½ = H/2 instead of H = tanh(T/2).
 
-    The constants move out of the [n, width, B] tensors into the small ones, which leaves five
-    elementwise operations on the activations per step besides the clamp and σ (there were eight):
+    The constants move out of the [n, width, B] tensors into the small ones, which leaves six
+    elementwise operations on the activations per step besides the clamp and σ (:func:`_train_chunk`
+    takes eight):
 
-        ŷ·width = 2 Σⱼ S W₁ − Σⱼ W₁,     ∂L/∂W₁ = 2 Σₙ S d − Σₙ d,
-        ∂L/∂T = (1 − H²)/2 · W₁ d = 2 S(1 − S) · W₁ d,   so  ∂L/∂W₀ = W₁ ⊙ (2 Xgᵀ (P − S P)),  P = S d
+        ŷ·width = 2 Σⱼ U W₁,     ∂L/∂W₁ = 2 Σₙ U d,
+        ∂L/∂T = (1 − H²)/2 · W₁ d = 2(¼ − U²) · W₁ d,   so  ∂L/∂W₀ = W₁ ⊙ (¼ XgT d − XgT U² d)
 
-    (W₁ does not depend on the point, so it multiplies the [width, width, B] product, not the
-    activations). On CPU, T is clamped to ±40 first: σ of a large |T| is several times slower in
-    float64 there, and the clamp changes no H (σ(T) = 1 exactly for T ≥ 37, 2σ(T) − 1 = −1 exactly
-    for T ≤ −37) and S, S(1 − S) by less than 1e−17 — below the rounding error of 2S − 1. Same
-    losses as :func:`train_losses` up to floating-point reassociation.
+    with XgT = 2 Xgᵀ. W₁ does not depend on the point, so it multiplies the [width, width, B] product,
+    not the activations, and ¼ XgT d is one column per network. U is rounded like H/2: a saturated
+    unit has U = ±½ and ¼ − U² = 0 exactly, as 1 − tanh² is in :func:`train_losses`. (With
+    S(1 − S), S = σ(T), instead, the negative side keeps about 4e−18, and rounding differs: 33 of
+    150 sampled pixels of the full window, width 8, 64², differed from train_losses by more than
+    1e−6, against 15 with U, all in the chaotic band lr_in ≈ 10^1.9…10^3.3.) On CPU, T is clamped
+    to ±40 first: σ of a large |T| is several times slower in float64 there, and the clamp changes
+    no U (:data:`_CLAMP`). Same losses as :func:`train_losses` up to floating-point reassociation.
 
     Every :data:`_PRUNE_EVERY` steps, two kinds of networks leave the chunk:
 
-    - one whose pre-activations have all saturated (|T| ≥ 40: every H is exactly ±1, so W₀ is
-      frozen for good) is finished in closed form by :func:`saturated_losses`. Full batch only,
+    - one whose pre-activations have all saturated (|T| ≥ :data:`_SATURATED`: every H is exactly
+      ±1, so W₀ is frozen for good) is finished in closed form by :func:`saturated_losses`. Full batch only,
       since minibatches change the quadratic every step. In the full window (width 8, 128², 100
-      steps) that is 44 % of the network·steps;
+      steps) that is about 44 % of the network·steps;
     - one whose residual r went non-finite is dropped, its remaining losses set to inf: Σₙ d is then
-      non-finite, hence every entry of ∂L/∂W₁ = 2 Σₙ S d − Σₙ d, all of W₁ after the update, and
+      non-finite, hence every entry of ∂L/∂W₁ = 2 Σₙ U d, all of W₁ after the update, and
       every later ŷ and loss — and :func:`convergence_measure` treats all non-finite losses alike.
       Full batch, networks almost always saturate first; with minibatches of 16, 17 % of the
       network·steps go. No earlier cut is safe: in these float64 trajectories networks came back
@@ -335,23 +343,22 @@ def _train_chunk_tanh(problem: Problem, lr_in: Tensor, lr_out: Tensor, steps: in
         if clamp:
             S.clamp_(-_CLAMP, _CLAMP)
         if look and weights is None:  # every H = ±1 exactly (P is free until the next mul)
-            saturated = torch.abs(S, out=P).view(n * width, B).amin(0) >= _CLAMP
-        torch.sigmoid_(S)
+            saturated = torch.abs(S, out=P).view(n * width, B).amin(0) >= _SATURATED
+        torch.sigmoid_(S).sub_(0.5)  # U = σ(T) − ½ = H/2
         torch.mul(S, W1, out=P)
-        torch.sub(minus_Y, W1.sum(0), alpha=1.0 / width, out=r)  # ŷ − Y = (2 Σ S W₁ − Σ W₁)/width − Y
-        r.add_(P.sum(1), alpha=2.0 / width)
+        torch.add(minus_Y, P.sum(1), alpha=2.0 / width, out=r)  # ŷ − Y = 2 Σⱼ U W₁ / width − Y
         torch.sum(torch.mul(r, r, out=rr), 0, out=losses[t] if alive is None else row)
         if alive is not None:
             losses[t].index_copy_(0, alive, row)
         d = r.mul_(2.0 / (n * width))  # d3 is d as [n, 1, B]
         if weights is not None:
             d.mul_(weights[t, :, None])
-        torch.mul(S, d3, out=P)
+        torch.mul(S, d3, out=P)  # U d
         d_sum = d.sum(0)
-        g1 = P.sum(0).mul_(2).sub_(d_sum)
-        P.addcmul_(S, P, value=-1)  # S(1 − S) d
-        torch.mm(XgT, P2, out=G2)
-        W0.addcmul_(G, W1 * lr_in, value=-1)
+        g1 = P.sum(0).mul_(2)
+        torch.mm(XgT, P2.mul_(S2), out=G2)  # Xgᵀ U² d; the ¼ d part is one column per network:
+        G.sub_((XgT @ d).mul_(0.25)[:, None, :])  # G = −Xgᵀ (¼ − U²) d
+        W0.addcmul_(G, W1 * lr_in)
         W1.sub_(g1.mul_(lr_out))
         if look:
             keep = torch.isfinite(d_sum)  # Σₙ d is finite iff every d is (|Σₙ d| ≤ 2 max|r| / width)
@@ -360,8 +367,8 @@ def _train_chunk_tanh(problem: Problem, lr_in: Tensor, lr_out: Tensor, steps: in
                 keep[suspects] = torch.isfinite(d[:, suspects]).all(0)  # unless it overflowed
             if weights is None and (saturated & keep).any():  # finish them in closed form
                 done = (saturated & keep).nonzero().squeeze(1)
-                tail = saturated_losses(S[:, :, done].mul_(2).sub_(1), W1[:, done], lr_out[done],
-                                        Y, steps - t - 1)
+                tail = saturated_losses(S[:, :, done].mul_(2), W1[:, done], lr_out[done], Y,
+                                        steps - t - 1)
                 losses[t + 1:].index_copy_(1, done if alive is None else alive[done], tail.mul_(n))
                 keep &= ~saturated
             if not keep.all():
