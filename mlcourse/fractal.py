@@ -248,9 +248,10 @@ def saturated_losses(H: Tensor, W1: Tensor, lr_out: Tensor, Y: Tensor, steps: in
     """The next ``steps`` losses [steps, m] of m networks whose hidden units have all saturated, in
     closed form. ``H`` [n, width, m] holds their features, all exactly ±1; ``W1`` [width, m].
 
-    Once every |√2 z| ≥ 20, tanh(√2 z) rounds to ±1 and 1 − H² = 0: W₀'s gradient is exactly zero
-    and H never changes again. What is left is least squares in W₁ with fixed features A = H/width,
-    trained by GD with rate η = ``lr_out``, whose loss curve is known. Let M = AᵀA = V diag(λ) Vᵀ and
+    Once every |√2 z| ≥ 19.07 (|T| ≥ :data:`_SATURATED`), tanh(√2 z) rounds to ±1 and 1 − H² = 0:
+    W₀'s gradient is exactly zero and H never changes again. What is left is least squares in W₁
+    with fixed features A = H/width, trained by GD with rate η = ``lr_out``, whose loss curve is
+    known. Let M = AᵀA = V diag(λ) Vᵀ and
     r = A W₁ − Y. The part of r in the range of A has coordinates eᵢ = (Vᵀ Aᵀ r)ᵢ / √λᵢ along the
     eigenvectors; the rest, r_⊥, is out of GD's reach. The Hessian of the loss is 2M/n, so mode i
     shrinks by ρᵢ = 1 − 2ηλᵢ/n each step, and k steps later
@@ -356,8 +357,8 @@ def _train_chunk_tanh(problem: Problem, lr_in: Tensor, lr_out: Tensor, steps: in
         torch.mul(S, d3, out=P)  # U d
         d_sum = d.sum(0)
         g1 = P.sum(0).mul_(2)
-        torch.mm(XgT, P2.mul_(S2), out=G2)  # Xgᵀ U² d; the ¼ d part is one column per network:
-        G.sub_((XgT @ d).mul_(0.25)[:, None, :])  # G = −Xgᵀ (¼ − U²) d
+        torch.mm(XgT, P2.mul_(S2), out=G2)  # XgT U² d; the ¼ d part is one column per network:
+        G.sub_((XgT @ d).mul_(0.25)[:, None, :])  # G = −XgT (¼ − U²) d
         W0.addcmul_(G, W1 * lr_in)
         W1.sub_(g1.mul_(lr_out))
         if look:
