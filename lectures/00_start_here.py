@@ -20,6 +20,17 @@
 # A course on **metaparameters and meta-optimization**: every claim is computed, every plot is live,
 # every exercise is graded. This notebook checks your set-up and shows how the course works.
 
+# %% slideshow={"slide_type": "skip"} tags=["colab", "remove-cell"]
+# On Google Colab only: install the course into this runtime (Colab's GPU is used when present).
+import os
+import sys
+
+if "google.colab" in sys.modules:
+    import subprocess
+
+    source = os.environ.get("MLCOURSE_SOURCE", "git+https://github.com/mlcourse/mlcourse@main")
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"mlcourse @ {source}"], check=True)
+
 # %% slideshow={"slide_type": "skip"}
 import platform
 
@@ -30,7 +41,7 @@ import torch
 
 import mlcourse
 from mlcourse import runtime
-from mlcourse.widgets import live
+from mlcourse.widgets import live, slider
 
 device = mlcourse.setup()  # threads pinned, every generator seeded, house plot style, device chosen
 
@@ -75,7 +86,8 @@ def gd_on_a_quadratic(eta: float = 0.3, h: float = 4.0, steps: int = 30):
     return fig
 
 
-live(gd_on_a_quadratic, eta=(0.01, 1.0, 0.01), h=(0.5, 8.0, 0.5), steps=(5, 100, 5))
+live(gd_on_a_quadratic, eta=slider("learning rate η", 0.01, 1.0, 0.01),
+     h=slider("curvature h", 0.5, 8.0, 0.5), steps=slider("steps T", 5, 100, 5))
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The figure above is the function called with its defaults: that is also what an exported deck or a
@@ -83,8 +95,9 @@ live(gd_on_a_quadratic, eta=(0.01, 1.0, 0.01), h=(0.5, 8.0, 0.5), steps=(5, 100,
 # cannot handle shows a one-line message instead of a plot:
 
 # %% slideshow={"slide_type": "-"}
-print(live(gd_on_a_quadratic, eta=(0.01, 1.0, 0.01)).static["text/plain"])
-print(live(gd_on_a_quadratic, eta=(0.7, 1.0, 0.01)).static["text/plain"])
+view = live(gd_on_a_quadratic, eta=slider("learning rate η", 0.01, 1.0, 0.01))
+view.controls["eta"].value = 0.7  # what a student sees after moving the slider to η = 0.7
+print(view.out.outputs[0]["data"]["text/plain"])
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises and grading

@@ -21,6 +21,17 @@
 # *metaparameter* is a parameter of the optimization problem. We choose the first kind by the
 # evidence, either kind by validation, and count what a black-box search costs.
 
+# %% slideshow={"slide_type": "skip"} tags=["colab", "remove-cell"]
+# On Google Colab only: install the course into this runtime (Colab's GPU is used when present).
+import os
+import sys
+
+if "google.colab" in sys.modules:
+    import subprocess
+
+    source = os.environ.get("MLCOURSE_SOURCE", "git+https://github.com/mlcourse/mlcourse@main")
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"mlcourse @ {source}"], check=True)
+
 # %% slideshow={"slide_type": "skip"}
 import math
 
@@ -30,7 +41,7 @@ import torch
 
 import mlcourse
 from mlcourse import hyperparams as hp
-from mlcourse.widgets import live
+from mlcourse.widgets import live, slider
 
 device = mlcourse.setup()  # threads pinned, every generator seeded, house plot style, device chosen
 
@@ -374,7 +385,8 @@ def explore(M: int = 3, ln_alpha: float = round(math.log(ALPHA), 1), ln_beta: fl
     return fig
 
 
-live(explore, M=(0, 9, 1), ln_alpha=(-12.0, 4.0, 0.1), ln_beta=(-2.0, 6.0, 0.1))
+live(explore, M=slider("polynomial degree M", 0, 9, 1), ln_alpha=slider("log prior precision ln α", -12.0, 4.0, 0.1),
+     ln_beta=slider("log noise precision ln β", -2.0, 6.0, 0.1))
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Things to try: raise ln α to 4 at M = 9 — the band collapses to a flat line and the evidence of

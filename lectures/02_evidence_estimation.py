@@ -22,6 +22,17 @@
 # evidence at every step — the bound peaks where overfitting starts, with no validation set needed
 # (Maclaurin, Duvenaud & Adams 2016, *Early stopping as nonparametric variational inference*).
 
+# %% slideshow={"slide_type": "skip"} tags=["colab", "remove-cell"]
+# On Google Colab only: install the course into this runtime (Colab's GPU is used when present).
+import os
+import sys
+
+if "google.colab" in sys.modules:
+    import subprocess
+
+    source = os.environ.get("MLCOURSE_SOURCE", "git+https://github.com/mlcourse/mlcourse@main")
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"mlcourse @ {source}"], check=True)
+
 # %% slideshow={"slide_type": "skip"}
 import functools
 import warnings
@@ -33,7 +44,7 @@ import torch
 import mlcourse
 from mlcourse import evidence as ev
 from mlcourse import hyperparams as hp
-from mlcourse.widgets import live
+from mlcourse.widgets import live, slider
 
 device = mlcourse.setup()  # threads pinned, every generator seeded, house plot style, device chosen
 
@@ -227,7 +238,8 @@ def explore(lr: float = 2e-4, runs: int = 8):
     return fig
 
 
-live(explore, background=True, lr=(1e-4, 8e-4, 1e-4), runs=(2, 16, 2))
+live(explore, background=True, lr=slider("learning rate η", 1e-4, 8e-4, 1e-4, fmt=".1e"),
+     runs=slider("runs averaged", 2, 16, 2))
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # What to try:

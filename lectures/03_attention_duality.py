@@ -24,6 +24,17 @@
 # Papers: Irie, Csordás & Schmidhuber 2022 (the dual form); Dai et al. 2022 (ICL as implicit
 # fine-tuning, momentum attention); von Oswald et al. 2023 (transformers learn in context by GD).
 
+# %% slideshow={"slide_type": "skip"} tags=["colab", "remove-cell"]
+# On Google Colab only: install the course into this runtime (Colab's GPU is used when present).
+import os
+import sys
+
+if "google.colab" in sys.modules:
+    import subprocess
+
+    source = os.environ.get("MLCOURSE_SOURCE", "git+https://github.com/mlcourse/mlcourse@main")
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"mlcourse @ {source}"], check=True)
+
 # %% slideshow={"slide_type": "skip"}
 import matplotlib.pyplot as plt
 import numpy as np
@@ -31,7 +42,7 @@ import torch
 
 import mlcourse
 from mlcourse import duality as du
-from mlcourse.widgets import live
+from mlcourse.widgets import live, slider
 
 device = mlcourse.setup()  # threads pinned, every generator seeded, house plot style, device chosen
 F64 = torch.float64
@@ -137,7 +148,8 @@ def primal_vs_dual(steps: int = 60, lr: float = 0.1, query: float = 0.8):
     return fig
 
 
-live(primal_vs_dual, steps=(1, 300, 1), lr=(0.01, 2.0, 0.01), query=(-1.0, 1.0, 0.05))
+live(primal_vs_dual, steps=slider("GD steps T", 1, 300, 1), lr=slider("learning rate η", 0.01, 2.0, 0.01),
+     query=slider("query x", -1.0, 1.0, 0.05))
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Try: steps = 1 (the memory has one record, the line is one outer product away from zero); a large

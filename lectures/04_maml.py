@@ -22,6 +22,17 @@
 # We reproduce the paper's sinusoid experiment, check its second-order gradient, and measure what
 # differentiating through an inner loop costs.
 
+# %% slideshow={"slide_type": "skip"} tags=["colab", "remove-cell"]
+# On Google Colab only: install the course into this runtime (Colab's GPU is used when present).
+import os
+import sys
+
+if "google.colab" in sys.modules:
+    import subprocess
+
+    source = os.environ.get("MLCOURSE_SOURCE", "git+https://github.com/mlcourse/mlcourse@main")
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"mlcourse @ {source}"], check=True)
+
 # %% slideshow={"slide_type": "skip"}
 import time
 
@@ -31,7 +42,7 @@ import torch
 
 import mlcourse
 from mlcourse import maml
-from mlcourse.widgets import live
+from mlcourse.widgets import live, slider
 
 device = mlcourse.setup()  # threads pinned, every generator seeded, house plot style, device chosen
 
@@ -228,7 +239,8 @@ def adapt_live(amplitude: float = 3.0, phase: float = 1.0, k: int = 10, steps: i
     return fig
 
 
-live(adapt_live, amplitude=(0.1, 5.0, 0.1), phase=(0.0, 3.14, 0.01), k=(1, 20, 1), steps=(0, 10, 1))
+live(adapt_live, amplitude=slider("amplitude A", 0.1, 5.0, 0.1), phase=slider("phase φ (rad)", 0.0, 3.14, 0.01),
+     k=slider("support points K", 1, 20, 1), steps=slider("adaptation steps", 0, 10, 1))
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Why memory grows with inner steps

@@ -22,6 +22,17 @@
 # penalty against the exact answer, as the compact layer of Self-Tuning Networks, to learn a whole
 # Pareto front, and to remember tasks in continual learning.
 
+# %% slideshow={"slide_type": "skip"} tags=["colab", "remove-cell"]
+# On Google Colab only: install the course into this runtime (Colab's GPU is used when present).
+import os
+import sys
+
+if "google.colab" in sys.modules:
+    import subprocess
+
+    source = os.environ.get("MLCOURSE_SOURCE", "git+https://github.com/mlcourse/mlcourse@main")
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"mlcourse @ {source}"], check=True)
+
 # %% slideshow={"slide_type": "skip"}
 import matplotlib.pyplot as plt
 import numpy as np
@@ -29,7 +40,7 @@ import torch
 
 import mlcourse
 from mlcourse import hypernets as H
-from mlcourse.widgets import live
+from mlcourse.widgets import live, slider
 
 device = mlcourse.setup()  # threads pinned, every generator seeded, house plot style, device chosen
 problem = H.ridge_problem(n=20, d=50, noise=1.0, seed=0, device=device)
@@ -145,7 +156,7 @@ def best_response_live(log_lam: float = 0.3):
     return fig
 
 
-live(best_response_live, log_lam=(-8.0, 4.0, 0.1))
+live(best_response_live, log_lam=slider("log penalty λ", -8.0, 4.0, 0.1))
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Two obstacles to scaling up (MacKay, Vicol et al. 2019)
@@ -399,7 +410,7 @@ def preference_live(r1: float = 0.5):
     return fig
 
 
-live(preference_live, r1=(0.02, 0.98, 0.02))
+live(preference_live, r1=slider("preference r₁", 0.02, 0.98, 0.02))
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Continual learning with a task-conditioned hypernet (von Oswald et al. 2020)

@@ -22,6 +22,17 @@
 # what each costs when $T$ is long, and surveys the escapes: short horizons, forward mode,
 # sharing, truncation, evolution strategies, implicit differentiation and reversible learning.
 
+# %% slideshow={"slide_type": "skip"} tags=["colab", "remove-cell"]
+# On Google Colab only: install the course into this runtime (Colab's GPU is used when present).
+import os
+import sys
+
+if "google.colab" in sys.modules:
+    import subprocess
+
+    source = os.environ.get("MLCOURSE_SOURCE", "git+https://github.com/mlcourse/mlcourse@main")
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"mlcourse @ {source}"], check=True)
+
 # %% slideshow={"slide_type": "skip"}
 import math
 
@@ -31,7 +42,7 @@ import torch
 
 import mlcourse
 from mlcourse import hpo
-from mlcourse.widgets import live
+from mlcourse.widgets import live, slider
 
 device = mlcourse.setup()  # threads pinned, every generator seeded, house plot style, device chosen
 
@@ -256,7 +267,8 @@ def schedule_live(H: int = 10, n_lrs: int = 4, progress=False):
     return fig
 
 
-live(schedule_live, background=True, H=(5, 100, 5), n_lrs=(1, 20, 1))
+live(schedule_live, background=True, H=slider("horizon H (steps)", 5, 100, 5),
+     n_lrs=slider("learning rates in the schedule", 1, 20, 1))
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Things to try: H = 5 vs H = 100 with 4 rates (the greedy schedule is larger early, and ends worse);

@@ -22,6 +22,17 @@
 # problem of its own: grid, random, Bayesian optimization, Hyperband. Every rule here is a few lines in
 # `mlcourse.optimizers` and agrees with `torch.optim` to the last bit.
 
+# %% slideshow={"slide_type": "skip"} tags=["colab", "remove-cell"]
+# On Google Colab only: install the course into this runtime (Colab's GPU is used when present).
+import os
+import sys
+
+if "google.colab" in sys.modules:
+    import subprocess
+
+    source = os.environ.get("MLCOURSE_SOURCE", "git+https://github.com/mlcourse/mlcourse@main")
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"mlcourse @ {source}"], check=True)
+
 # %% slideshow={"slide_type": "skip"}
 import matplotlib.pyplot as plt
 import numpy as np
@@ -30,7 +41,7 @@ import torch
 import mlcourse
 from mlcourse import optimizers as op
 from mlcourse import search as hs
-from mlcourse.widgets import live
+from mlcourse.widgets import choice, live, slider
 
 device = mlcourse.setup()  # threads pinned, every generator seeded, house plot style, device chosen
 F64 = torch.float64
@@ -275,8 +286,9 @@ def zoo(function: str = "rosenbrock", optimizer: str = "adam", log10_lr: float =
     return fig
 
 
-live(zoo, function=list(VIEW), optimizer=list(op.OPTIMIZERS), log10_lr=(-4.0, 0.5, 0.25),
-     momentum=(0.0, 0.99, 0.01), beta2=(0.9, 0.999, 0.001))
+live(zoo, function=choice("test function", list(VIEW)), optimizer=choice("optimizer", list(op.OPTIMIZERS)),
+     log10_lr=slider("log₁₀ learning rate η", -4.0, 0.5, 0.25), momentum=slider("momentum β", 0.0, 0.99, 0.01),
+     beta2=slider("Adam β₂", 0.9, 0.999, 0.001))
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Things to try: SGD on Rosenbrock at 10^-2.75 (converges, slowly) vs 10^-2.5 (diverges); momentum 0.99 overshooting; Adam on

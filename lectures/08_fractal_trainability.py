@@ -21,6 +21,17 @@
 # colour the pixel by whether training worked: the border between success and failure is a fractal
 # (Sohl-Dickstein, *The boundary of neural network trainability is fractal*, 2024).
 
+# %% slideshow={"slide_type": "skip"} tags=["colab", "remove-cell"]
+# On Google Colab only: install the course into this runtime (Colab's GPU is used when present).
+import os
+import sys
+
+if "google.colab" in sys.modules:
+    import subprocess
+
+    source = os.environ.get("MLCOURSE_SOURCE", "git+https://github.com/mlcourse/mlcourse@main")
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"mlcourse @ {source}"], check=True)
+
 # %% slideshow={"slide_type": "skip"}
 import math
 import time
@@ -31,7 +42,7 @@ import torch
 
 import mlcourse
 from mlcourse import fractal as fr
-from mlcourse.widgets import live
+from mlcourse.widgets import live, slider
 
 device = mlcourse.setup()
 cpu = torch.device("cpu")  # the reference numbers below are computed on the CPU, 1 thread
@@ -282,8 +293,9 @@ def zoom(log_lr_in: float = 3.5, log_lr_out: float = 1.3, magnification: float =
     return show(grid, win_in, win_out, f"×{10**magnification:.3g} zoom, {rate:,.0f} networks/s")
 
 
-live(zoom, background=True, log_lr_in=(-3.0, 6.0, 0.01), log_lr_out=(-3.0, 6.0, 0.01),
-     magnification=(0.0, 4.0, 0.1))
+live(zoom, background=True, log_lr_in=slider("centre log₁₀ η₀ (input layer)", -3.0, 6.0, 0.01),
+     log_lr_out=slider("centre log₁₀ η₁ (output layer)", -3.0, 6.0, 0.01),
+     magnification=slider("zoom log₁₀ magnification", 0.0, 4.0, 0.1))
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Take-aways

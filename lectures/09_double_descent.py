@@ -21,6 +21,17 @@
 # this on three models small enough for a laptop CPU, draw the theory over the measurements, and
 # see what regularization does to the peak.
 
+# %% slideshow={"slide_type": "skip"} tags=["colab", "remove-cell"]
+# On Google Colab only: install the course into this runtime (Colab's GPU is used when present).
+import os
+import sys
+
+if "google.colab" in sys.modules:
+    import subprocess
+
+    source = os.environ.get("MLCOURSE_SOURCE", "git+https://github.com/mlcourse/mlcourse@main")
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"mlcourse @ {source}"], check=True)
+
 # %% slideshow={"slide_type": "skip"}
 import math
 
@@ -29,7 +40,7 @@ import numpy as np
 
 import mlcourse
 from mlcourse import double_descent as dd
-from mlcourse.widgets import live
+from mlcourse.widgets import choice, live, slider, toggle
 
 device = mlcourse.setup()  # threads pinned, every generator seeded, house plot style, device chosen
 
@@ -342,7 +353,8 @@ def explore(sweep: str = "samples n", sigma: float = 0.5, ridge: bool = False, l
     return fig
 
 
-live(explore, sweep=SWEEPS, sigma=(0.0, 1.5, 0.05), ridge=False, log10_lambda=(-3.0, 3.0, 0.25))
+live(explore, sweep=choice("what grows", SWEEPS), sigma=slider("noise σ", 0.0, 1.5, 0.05), ridge=toggle("ridge penalty"),
+     log10_lambda=slider("log₁₀ ridge λ", -3.0, 3.0, 0.25), enabled={"log10_lambda": lambda p: p["ridge"]})
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Things to try live: σ = 0 on "samples n" (the peak disappears: it is amplified noise); ridge on with

@@ -98,7 +98,7 @@ def test_lecture_runs_and_its_widgets_respond(page: Page, lab, name: str) -> Non
 
 
 BROKEN = """import matplotlib.pyplot as plt
-from mlcourse.widgets import live
+from mlcourse.widgets import live, slider
 
 def broken_plot(a: float = 1.0):
     if a != 1.0:
@@ -107,7 +107,7 @@ def broken_plot(a: float = 1.0):
     ax.plot([0, 1], [0, a])
     return fig
 
-live(broken_plot, a=(0.0, 2.0, 0.5))"""
+live(broken_plot, a=slider("slope a", 0.0, 2.0, 0.5))"""
 
 
 def test_a_broken_widget_callback_fails_naming_lecture_and_widget(page: Page, lab) -> None:
