@@ -13,9 +13,10 @@
 # ---
 
 # %% [markdown]
-# > **Exercise notebook** — generated from `solutions/00_start_here.py`; your copy to edit.
-# > Replace each `raise NotImplementedError()` with your answer and run the check cell below it.
-# > Grade the whole notebook from a terminal with `mlcourse grade exercises/00_start_here.ipynb`.
+# > **Exercises.** Replace each `...` and each `raise NotImplementedError()` with your answer, then run
+# > the check cell below it: ✓, or ✗ with a hint. *Run All* runs every check, answered or not.
+# > Work in your own copy (`mlcourse start 00` makes one in `work/` and opens it), and grade the
+# > whole notebook from a terminal with `mlcourse grade work/00_start_here.ipynb`.
 
 # %% [markdown]
 # # 00 · Start here — exercises
@@ -27,7 +28,7 @@
 import math
 
 import mlcourse
-from mlcourse.grading import check, digest
+from mlcourse.grading import check, one_of
 
 device = mlcourse.setup()
 
@@ -43,8 +44,8 @@ def converges(eta: float, h: float) -> bool:
 
 # %%
 h = 4.0
-# YOUR CODE HERE
-raise NotImplementedError()
+# YOUR CODE HERE: replace each ... with your answer
+eta_max = ...
 
 
 # %% tags=["check"]
@@ -85,10 +86,11 @@ with check("Q2 steps to tolerance", hint="Multiply by (1 - eta h) until |w| < to
 # - c) `jupyter nbconvert --execute --inplace exercises/00_start_here.ipynb`
 
 # %%
-# YOUR CODE HERE
-raise NotImplementedError()
+# YOUR CODE HERE: replace each ... with your answer
+answer = ...
 
 
 # %% tags=["check"]
-with check("Q3 the grading command", hint="Only one of them promises to leave your file untouched."):
-    assert digest(answer) == "3e23e8160039594a"
+with check("Q3 the grading command", hint="Only one of them promises to leave your file untouched.", recorded=True):
+    one_of(answer, "abc")
+

@@ -13,9 +13,10 @@
 # ---
 
 # %% [markdown]
-# > **Exercise notebook** — generated from `solutions/01_hyperparameters_vs_metaparameters.py`; your copy to edit.
-# > Replace each `raise NotImplementedError()` with your answer and run the check cell below it.
-# > Grade the whole notebook from a terminal with `mlcourse grade exercises/01_hyperparameters_vs_metaparameters.ipynb`.
+# > **Exercises.** Replace each `...` and each `raise NotImplementedError()` with your answer, then run
+# > the check cell below it: ✓, or ✗ with a hint. *Run All* runs every check, answered or not.
+# > Work in your own copy (`mlcourse start 01` makes one in `work/` and opens it), and grade the
+# > whole notebook from a terminal with `mlcourse grade work/01_hyperparameters_vs_metaparameters.ipynb`.
 
 # %% [markdown]
 # # 01 · Hyperparameters vs metaparameters — exercises
@@ -30,7 +31,7 @@ import torch
 
 import mlcourse
 from mlcourse import hyperparams as hp
-from mlcourse.grading import check, digest
+from mlcourse.grading import check, one_of
 
 device = mlcourse.setup()
 
@@ -108,14 +109,15 @@ with check("Q2 re-estimation step", hint="gamma uses the eigenvalues of beta Phi
 #    distribution is *declared as the prior* over structures $\Gamma$.
 
 # %%
-# YOUR CODE HERE
-raise NotImplementedError()
+# YOUR CODE HERE: replace each ... with your answer
+answer = ...
 
 
 # %% tags=["check"]
 with check("Q3 classify", hint="Ask of each one: does it change what the model believes before data, "
-                               "or only how the weights are computed?"):
-    assert digest(answer) == "b53e08ee6982a470"
+                               "or only how the weights are computed?", recorded=True):
+    assert isinstance(answer, str) and len(answer.strip()) == 4 and set(answer.strip().lower()) <= set("hm")
+
 
 # %% [markdown]
 # ### Q4 · The Gumbel-softmax temperature
@@ -130,14 +132,15 @@ with check("Q3 classify", hint="Ask of each one: does it change what the model b
 # - d) Hyperparameter: it is chosen on validation data.
 
 # %%
-# YOUR CODE HERE
-raise NotImplementedError()
+# YOUR CODE HERE: replace each ... with your answer
+answer_tau = ...
 
 
 # %% tags=["check"]
 with check("Q4 temperature", hint="Is q the prior, or the thing the optimizer adjusts? And does the way a "
-                                  "quantity is chosen decide what it is?"):
-    assert digest(answer_tau) == "2e7d2c03a9507ae2"
+                                  "quantity is chosen decide what it is?", recorded=True):
+    one_of(answer_tau, "abcd")
+
 
 # %% [markdown]
 # ### Q5 · Grid vs random search: evaluations to a tolerance
@@ -152,8 +155,9 @@ with check("Q4 temperature", hint="Is q the prior, or the thing the optimizer ad
 
 # %%
 LO, HI, TOL = -12.0, 4.0, 0.05
-# YOUR CODE HERE
-raise NotImplementedError()
+# YOUR CODE HERE: replace each ... with your answer
+k_grid = ...
+n_random_90 = ...
 
 
 # %% tags=["check"]
@@ -183,11 +187,14 @@ with check("Q5 grid vs random", hint="A grid leaves gaps of one spacing: the wor
 # one)? Set `distinct_grid` and `distinct_random` to integers.
 
 # %%
-# YOUR CODE HERE
-raise NotImplementedError()
+# YOUR CODE HERE: replace each ... with your answer
+distinct_grid = ...
+distinct_random = ...
 
 
 # %% tags=["check"]
 with check("Q6 distinct values", hint="Project the 400 points onto the ln alpha axis and count how many "
                                       "different positions you see."):
-    assert digest((int(distinct_grid), int(distinct_random))) == "5ee91aa70358f59f"
+    grid_u = {float(a) for a in hp.grid_points(-12.0, 4.0, 20) for _ in range(20)}
+    random_u = {float(a) for a in hp.random_points(-12.0, 4.0, 400, seed=0)}
+    assert int(distinct_grid) == len(grid_u) and int(distinct_random) == len(random_u)

@@ -13,9 +13,10 @@
 # ---
 
 # %% [markdown]
-# > **Exercise notebook** — generated from `solutions/02_evidence_estimation.py`; your copy to edit.
-# > Replace each `raise NotImplementedError()` with your answer and run the check cell below it.
-# > Grade the whole notebook from a terminal with `mlcourse grade exercises/02_evidence_estimation.ipynb`.
+# > **Exercises.** Replace each `...` and each `raise NotImplementedError()` with your answer, then run
+# > the check cell below it: ✓, or ✗ with a hint. *Run All* runs every check, answered or not.
+# > Work in your own copy (`mlcourse start 02` makes one in `work/` and opens it), and grade the
+# > whole notebook from a terminal with `mlcourse grade work/02_evidence_estimation.ipynb`.
 
 # %% [markdown]
 # # 02 · Evidence estimation during gradient descent — exercises
@@ -32,7 +33,7 @@ import torch
 import mlcourse
 from mlcourse import evidence as ev
 from mlcourse import hyperparams as hp
-from mlcourse.grading import check, digest
+from mlcourse.grading import check, one_of
 
 device = mlcourse.setup()
 
@@ -108,8 +109,8 @@ with check("Q2 the single-probe estimator", hint="E[rᵀAr] = tr A: pick A so th
 # (Above 0.684 `logdet_step_bound` warns; silence it with `warnings.catch_warnings()`.)
 
 # %%
-# YOUR CODE HERE
-raise NotImplementedError()
+# YOUR CODE HERE: replace each ... with your answer
+c_star = ...
 
 
 # %% tags=["check"]
@@ -158,11 +159,12 @@ with check("Q4 the early-stopping step", hint="Average over the runs axis first,
 # - d) an upper bound on it, valid for every $\beta$
 
 # %%
-# YOUR CODE HERE
-raise NotImplementedError()
+# YOUR CODE HERE: replace each ... with your answer
+answer = ...
 
 
 # %% tags=["check"]
 with check("Q5 the slides' formula", hint="Compare the quadratic term with the series of log(1 - x), "
-           "and look at the lecture's plot of the three curves."):
-    assert digest(answer) == "2e7d2c03a9507ae2"
+           "and look at the lecture's plot of the three curves.", recorded=True):
+    one_of(answer, "abcd")
+

@@ -13,9 +13,10 @@
 # ---
 
 # %% [markdown]
-# > **Exercise notebook** — generated from `solutions/03_attention_duality.py`; your copy to edit.
-# > Replace each `raise NotImplementedError()` with your answer and run the check cell below it.
-# > Grade the whole notebook from a terminal with `mlcourse grade exercises/03_attention_duality.ipynb`.
+# > **Exercises.** Replace each `...` and each `raise NotImplementedError()` with your answer, then run
+# > the check cell below it: ✓, or ✗ with a hint. *Run All* runs every check, answered or not.
+# > Work in your own copy (`mlcourse start 03` makes one in `work/` and opens it), and grade the
+# > whole notebook from a terminal with `mlcourse grade work/03_attention_duality.ipynb`.
 
 # %% [markdown]
 # # 03 · Attention as the dual form of gradient descent — exercises
@@ -29,7 +30,7 @@ import torch
 
 import mlcourse
 from mlcourse import duality as du
-from mlcourse.grading import check, digest
+from mlcourse.grading import check, one_of
 
 device = mlcourse.setup()
 F64 = torch.float64
@@ -165,11 +166,12 @@ with check("Q4 GD-equivalent LSA weights", hint="Keys and queries should see onl
 # - d) momentum makes the loss non-convex, so gradient descent has no dual form
 
 # %%
-# YOUR CODE HERE
-raise NotImplementedError()
+# YOUR CODE HERE: replace each ... with your answer
+answer = ...
 
 
 # %% tags=["check"]
 with check("Q5 momentum and the dual form", hint="Unroll the buffer b_s = mu b_(s-1) + g_s and count how "
-           "many times one gradient reaches W."):
-    assert digest(answer) == "2e7d2c03a9507ae2"
+           "many times one gradient reaches W.", recorded=True):
+    one_of(answer, "abcd")
+

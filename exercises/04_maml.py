@@ -13,9 +13,10 @@
 # ---
 
 # %% [markdown]
-# > **Exercise notebook** — generated from `solutions/04_maml.py`; your copy to edit.
-# > Replace each `raise NotImplementedError()` with your answer and run the check cell below it.
-# > Grade the whole notebook from a terminal with `mlcourse grade exercises/04_maml.ipynb`.
+# > **Exercises.** Replace each `...` and each `raise NotImplementedError()` with your answer, then run
+# > the check cell below it: ✓, or ✗ with a hint. *Run All* runs every check, answered or not.
+# > Work in your own copy (`mlcourse start 04` makes one in `work/` and opens it), and grade the
+# > whole notebook from a terminal with `mlcourse grade work/04_maml.ipynb`.
 
 # %% [markdown]
 # # 04 · MAML — exercises
@@ -30,7 +31,7 @@ from torch.func import functional_call, grad
 
 import mlcourse
 from mlcourse import maml
-from mlcourse.grading import check, digest
+from mlcourse.grading import check, one_of
 
 device = mlcourse.setup()
 torch.manual_seed(0)
@@ -80,8 +81,8 @@ def first_order_gradient(model, params, tasks, lr):
     raise NotImplementedError()
 
 
-# YOUR CODE HERE
-raise NotImplementedError()
+# YOUR CODE HERE: replace each ... with your answer
+relative_error = ...
 
 
 # %% tags=["check"]
@@ -109,8 +110,8 @@ def metasgd_adapt(model, params, rates, x, y):
     raise NotImplementedError()
 
 
-# YOUR CODE HERE
-raise NotImplementedError()
+# YOUR CODE HERE: replace each ... with your answer
+alpha_gradient = ...
 
 
 # %% tags=["check"]
@@ -134,8 +135,8 @@ with check("Q3 Meta-SGD rates", hint="The product with the rates is elementwise;
 # of a least-squares straight line through the points, in **megabytes** (1 MB = $10^6$ bytes) per step.
 
 # %%
-# YOUR CODE HERE
-raise NotImplementedError()
+# YOUR CODE HERE: replace each ... with your answer
+mb_per_step = ...
 
 
 # %% tags=["check"]
@@ -156,11 +157,12 @@ with check("Q4 memory per inner step", hint="Fit a degree-1 polynomial to (T, pe
 # - d) a larger meta-batch
 
 # %%
-# YOUR CODE HERE
-raise NotImplementedError()
+# YOUR CODE HERE: replace each ... with your answer
+answer = ...
 
 
 # %% tags=["check"]
 with check("Q5 escape from the memory wall", hint="Which method needs only evaluations of the "
-           "meta-loss, never a stored graph?"):
-    assert digest(answer) == "2e7d2c03a9507ae2"
+           "meta-loss, never a stored graph?", recorded=True):
+    one_of(answer, "abcd")
+

@@ -13,9 +13,10 @@
 # ---
 
 # %% [markdown]
-# > **Exercise notebook** — generated from `solutions/05_hypernetworks.py`; your copy to edit.
-# > Replace each `raise NotImplementedError()` with your answer and run the check cell below it.
-# > Grade the whole notebook from a terminal with `mlcourse grade exercises/05_hypernetworks.ipynb`.
+# > **Exercises.** Replace each `...` and each `raise NotImplementedError()` with your answer, then run
+# > the check cell below it: ✓, or ✗ with a hint. *Run All* runs every check, answered or not.
+# > Work in your own copy (`mlcourse start 05` makes one in `work/` and opens it), and grade the
+# > whole notebook from a terminal with `mlcourse grade work/05_hypernetworks.ipynb`.
 
 # %% [markdown]
 # # 05 · Hypernetworks — exercises
@@ -30,7 +31,7 @@ import torch
 
 import mlcourse
 from mlcourse import hypernets as H
-from mlcourse.grading import check, digest
+from mlcourse.grading import check, one_of
 
 device = mlcourse.setup()
 X, y, Xval, yval = H.ridge_problem(n=20, d=50, noise=1.0, seed=0, device="cpu")
@@ -112,15 +113,16 @@ with check("Q3 STN weight", hint="Compute Vλ first; then broadcast it so that e
 # - d) the weight-decay coefficient
 
 # %%
-# YOUR CODE HERE
-raise NotImplementedError()
+# YOUR CODE HERE: replace each ... with your answer
+answer = ...
 
 
 # %% tags=["check"]
 with check("Q4 what an STN cannot tune", hint="The bilevel problem was collapsed into one training run: "
            "which of these only acts on how an inner training loop moves, not on what the trained "
-           "model computes?"):
-    assert digest(answer) == "3e23e8160039594a"
+           "model computes?", recorded=True):
+    one_of(answer, "abcd")
+
 
 # %% [markdown]
 # ### Q5 · Linear scalarisation on a concave front
@@ -136,16 +138,18 @@ with check("Q4 what an STN cannot tune", hint="The bilevel problem was collapsed
 # %%
 front = H.pareto_front(2001)
 r = torch.tensor([0.5, 0.5], dtype=torch.float64)
-# YOUR CODE HERE
-raise NotImplementedError()
+# YOUR CODE HERE: replace each ... with your answer
+ls_point = ...
+answer5 = ...
 
 
 # %% tags=["check"]
 with check("Q5 linear scalarisation on a concave front", hint="Evaluate the weighted sum at every "
-           "front point and take the index of its minimum; then look at the two losses of that point."):
+           "front point and take the index of its minimum; then look at the two losses of that point.", recorded=True):
     scores = H.linear_scalarization(front, r)
     assert torch.isclose(H.linear_scalarization(ls_point, r), scores.min())
-    assert digest(answer5) == "2e7d2c03a9507ae2"
+    one_of(answer5, "abc")
+
 
 # %% [markdown]
 # ### Q6 · How far from the ray?

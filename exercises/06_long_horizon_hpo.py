@@ -13,9 +13,10 @@
 # ---
 
 # %% [markdown]
-# > **Exercise notebook** — generated from `solutions/06_long_horizon_hpo.py`; your copy to edit.
-# > Replace each `raise NotImplementedError()` with your answer and run the check cell below it.
-# > Grade the whole notebook from a terminal with `mlcourse grade exercises/06_long_horizon_hpo.ipynb`.
+# > **Exercises.** Replace each `...` and each `raise NotImplementedError()` with your answer, then run
+# > the check cell below it: ✓, or ✗ with a hint. *Run All* runs every check, answered or not.
+# > Work in your own copy (`mlcourse start 06` makes one in `work/` and opens it), and grade the
+# > whole notebook from a terminal with `mlcourse grade work/06_long_horizon_hpo.ipynb`.
 
 # %% [markdown]
 # # 06 · Gradient-based HPO over long horizons — exercises
@@ -31,7 +32,7 @@ import torch
 
 import mlcourse
 from mlcourse import hpo
-from mlcourse.grading import check, digest
+from mlcourse.grading import check, one_of
 
 device = mlcourse.setup()
 problem = hpo.make_problem(device=device)  # 10-d least squares: train_grad, train_hvp, val_loss
@@ -91,8 +92,8 @@ def neumann(H, v, alpha, K):
     raise NotImplementedError()
 
 
-# YOUR CODE HERE
-raise NotImplementedError()
+# YOUR CODE HERE: replace each ... with your answer
+K_needed = ...
 
 
 # %% tags=["check"]
@@ -110,8 +111,10 @@ with check("Q2 Neumann series", hint="Keep the current power (I − αH)^k v as 
 # minimises it (closed form), `w_best` to the best **integer** window, and `mse_best` to the bound at `w_best`.
 
 # %%
-# YOUR CODE HERE
-raise NotImplementedError()
+# YOUR CODE HERE: replace each ... with your answer
+w_star = ...
+w_best = ...
+mse_best = ...
 
 
 # %% tags=["check"]
@@ -132,14 +135,15 @@ with check("Q3 optimal window", hint="Differentiate the bound with respect to W 
 # - d) greedy hypergradients over a horizon $H = 1$
 
 # %%
-# YOUR CODE HERE
-raise NotImplementedError()
+# YOUR CODE HERE: replace each ... with your answer
+answer = ...
 
 
 # %% tags=["check"]
 with check("Q4 constant memory, exact", hint="Two of the options change the objective; of the other "
-           "two, which one stores the trajectory?"):
-    assert digest(answer) == "2e7d2c03a9507ae2"
+           "two, which one stores the trajectory?", recorded=True):
+    one_of(answer, "abcd")
+
 
 # %% [markdown]
 # ### Q5 · Truncated vs persistent ES on influence balancing
@@ -151,15 +155,17 @@ with check("Q4 constant memory, exact", hint="Two of the options change the obje
 # %%
 ib = hpo.influence_balancing(device=device)
 
-# YOUR CODE HERE
-raise NotImplementedError()
+# YOUR CODE HERE: replace each ... with your answer
+theta_es = ...
+theta_pes = ...
+closer = ...
 
 
 # %% tags=["check"]
 with check("Q5 truncated vs persistent ES", hint="train_es returns the whole trajectory of θ; "
            "the persistent flag switches between the two estimators."):
     assert abs(theta_pes - hpo.train_es(ib, persistent=True, K=1, steps=3000)[-1]) < 1e-9
-    assert digest(closer) == digest("pes" if abs(theta_pes - ib.optimum) < abs(theta_es - ib.optimum) else "es")
+    assert closer == ("pes" if abs(theta_pes - ib.optimum) < abs(theta_es - ib.optimum) else "es")
 
 
 # %% [markdown]

@@ -13,9 +13,10 @@
 # ---
 
 # %% [markdown]
-# > **Exercise notebook** — generated from `solutions/07_optimizer_zoo.py`; your copy to edit.
-# > Replace each `raise NotImplementedError()` with your answer and run the check cell below it.
-# > Grade the whole notebook from a terminal with `mlcourse grade exercises/07_optimizer_zoo.ipynb`.
+# > **Exercises.** Replace each `...` and each `raise NotImplementedError()` with your answer, then run
+# > the check cell below it: ✓, or ✗ with a hint. *Run All* runs every check, answered or not.
+# > Work in your own copy (`mlcourse start 07` makes one in `work/` and opens it), and grade the
+# > whole notebook from a terminal with `mlcourse grade work/07_optimizer_zoo.ipynb`.
 
 # %% [markdown]
 # # 07 · The optimizer zoo and hyperparameter search — exercises
@@ -30,7 +31,7 @@ import torch
 import mlcourse
 from mlcourse import optimizers as op
 from mlcourse import search as hs
-from mlcourse.grading import check, digest
+from mlcourse.grading import check, one_of
 
 device = mlcourse.setup()
 F64 = torch.float64
@@ -77,14 +78,15 @@ with check("Q1 Adam's step", hint="Two moving averages, both bias-corrected with
 # - d) The two differ for Adam, and they differ in the same way for plain SGD.
 
 # %%
-# YOUR CODE HERE
-raise NotImplementedError()
+# YOUR CODE HERE: replace each ... with your answer
+answer_q2 = ...
 
 
 # %% tags=["check"]
 with check("Q2 AdamW vs L2", hint="Follow the term λw through one step of each algorithm: where does "
-           "the division by the second-moment estimate apply?"):
-    assert digest(answer_q2) == "3e23e8160039594a"
+           "the division by the second-moment estimate apply?", recorded=True):
+    one_of(answer_q2, "abcd")
+
 
 # %% [markdown]
 # ### Q3 · Hutchinson's estimator

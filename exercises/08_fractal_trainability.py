@@ -13,9 +13,10 @@
 # ---
 
 # %% [markdown]
-# > **Exercise notebook** — generated from `solutions/08_fractal_trainability.py`; your copy to edit.
-# > Replace each `raise NotImplementedError()` with your answer and run the check cell below it.
-# > Grade the whole notebook from a terminal with `mlcourse grade exercises/08_fractal_trainability.ipynb`.
+# > **Exercises.** Replace each `...` and each `raise NotImplementedError()` with your answer, then run
+# > the check cell below it: ✓, or ✗ with a hint. *Run All* runs every check, answered or not.
+# > Work in your own copy (`mlcourse start 08` makes one in `work/` and opens it), and grade the
+# > whole notebook from a terminal with `mlcourse grade work/08_fractal_trainability.ipynb`.
 
 # %% [markdown]
 # # 08 · Fractal trainability — exercises
@@ -30,7 +31,7 @@ import torch
 
 import mlcourse
 from mlcourse import fractal as fr
-from mlcourse.grading import check, digest
+from mlcourse.grading import check, one_of
 
 device = mlcourse.setup()
 problem = fr.make_problem(8, seed=0)
@@ -100,8 +101,8 @@ with check("Q3 box counting", hint="Loop over box corners with a stride of s; a 
 # $\log_{10}$ of the output-layer rate at which gradient descent starts to diverge.
 
 # %%
-# YOUR CODE HERE
-raise NotImplementedError()
+# YOUR CODE HERE: replace each ... with your answer
+log_edge = ...
 
 
 # %% tags=["check"]
@@ -122,13 +123,14 @@ with check("Q4 the small-input-rate edge", hint="ŷ = H W₁ / w is linear in W�
 # - c) the mean-field scaling divides the input-layer rate by the width
 
 # %%
-# YOUR CODE HERE
-raise NotImplementedError()
+# YOUR CODE HERE: replace each ... with your answer
+answer = ...
 
 
 # %% tags=["check"]
-with check("Q5 bounded hidden layer", hint="How large can |ŷ| get if W₁ is fixed and W₀ is anything?"):
-    assert digest(answer) == "ca978112ca1bbdca"
+with check("Q5 bounded hidden layer", hint="How large can |ŷ| get if W₁ is fixed and W₀ is anything?", recorded=True):
+    one_of(answer, "abc")
+
 
 # %% [markdown]
 # ### Q6 · A minibatch is a weighted full batch

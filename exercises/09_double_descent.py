@@ -13,9 +13,10 @@
 # ---
 
 # %% [markdown]
-# > **Exercise notebook** — generated from `solutions/09_double_descent.py`; your copy to edit.
-# > Replace each `raise NotImplementedError()` with your answer and run the check cell below it.
-# > Grade the whole notebook from a terminal with `mlcourse grade exercises/09_double_descent.ipynb`.
+# > **Exercises.** Replace each `...` and each `raise NotImplementedError()` with your answer, then run
+# > the check cell below it: ✓, or ✗ with a hint. *Run All* runs every check, answered or not.
+# > Work in your own copy (`mlcourse start 09` makes one in `work/` and opens it), and grade the
+# > whole notebook from a terminal with `mlcourse grade work/09_double_descent.ipynb`.
 
 # %% [markdown]
 # # 09 · Double descent — exercises
@@ -32,7 +33,7 @@ import torch
 
 import mlcourse
 from mlcourse import double_descent as dd
-from mlcourse.grading import check, digest
+from mlcourse.grading import check, one_of
 
 device = mlcourse.setup()
 g = torch.Generator().manual_seed(0)
@@ -91,9 +92,9 @@ with check("Q2 theory curve", hint="Below the threshold: the bias of the d − n
 # it in `lam_q3`. The check also verifies that your $\lambda$ makes the theory curve monotone in $n$.
 
 # %%
-# YOUR CODE HERE
-raise NotImplementedError()
-print(f"λ = {lam_q3:.1f}")
+# YOUR CODE HERE: replace each ... with your answer
+lam_q3 = ...
+
 
 # %% tags=["check"]
 with check("Q3 optimal ridge", hint="Evaluate the risk at n = d on a log-spaced grid of λ and take the "
@@ -114,14 +115,15 @@ with check("Q3 optimal ridge", hint="Evaluate the risk at n = d on a log-spaced 
 # - d) there is no peak any more: more data removes it
 
 # %%
-# YOUR CODE HERE
-raise NotImplementedError()
+# YOUR CODE HERE: replace each ... with your answer
+answer_q4 = ...
 
 
 # %% tags=["check"]
 with check("Q4 the peak when the data double", hint="The peak sits where the model can first fit "
-           "every training point exactly."):
-    assert digest(answer_q4) == "3e23e8160039594a"
+           "every training point exactly.", recorded=True):
+    one_of(answer_q4, "abcd")
+
 
 # %% [markdown]
 # ### Q5 · A little more data
@@ -133,14 +135,15 @@ with check("Q4 the peak when the data double", hint="The peak sits where the mod
 # - c) it rises sharply (to infinity in expectation): $n = 500$ is the interpolation threshold
 
 # %%
-# YOUR CODE HERE
-raise NotImplementedError()
+# YOUR CODE HERE: replace each ... with your answer
+answer_q5 = ...
 
 
 # %% tags=["check"]
 with check("Q5 more data near the threshold", hint="Compare n with d after the new samples arrive; "
-           "what does the noise term of the theory do there?"):
-    assert digest(answer_q5) == "2e7d2c03a9507ae2"
+           "what does the noise term of the theory do there?", recorded=True):
+    one_of(answer_q5, "abc")
+
 
 # %% [markdown]
 # ### Q6 · One step size per feature

@@ -23,7 +23,7 @@
 import math
 
 import mlcourse
-from mlcourse.grading import check, digest
+from mlcourse.grading import check, one_of
 
 device = mlcourse.setup()
 
@@ -91,8 +91,11 @@ answer = "b"
 ### END SOLUTION
 
 # %% tags=["check"]
-with check("Q3 the grading command", hint="Only one of them promises to leave your file untouched."):
-    assert digest(answer) == "3e23e8160039594a"
+with check("Q3 the grading command", hint="Only one of them promises to leave your file untouched.", recorded=True):
+    one_of(answer, "abc")
+    ### BEGIN HIDDEN CHECKS
+    assert answer.strip().lower() == "b"
+    ### END HIDDEN CHECKS
 
 # %% [markdown] tags=["solution-only"]
 # **Why:** (a) collects nothing useful from a notebook without nbval, (c) executes *in place* and

@@ -26,7 +26,7 @@ from torch.func import functional_call, grad
 
 import mlcourse
 from mlcourse import maml
-from mlcourse.grading import check, digest
+from mlcourse.grading import check, one_of
 
 device = mlcourse.setup()
 torch.manual_seed(0)
@@ -189,8 +189,11 @@ answer = "c"
 
 # %% tags=["check"]
 with check("Q5 escape from the memory wall", hint="Which method needs only evaluations of the "
-           "meta-loss, never a stored graph?"):
-    assert digest(answer) == "2e7d2c03a9507ae2"
+           "meta-loss, never a stored graph?", recorded=True):
+    one_of(answer, "abcd")
+    ### BEGIN HIDDEN CHECKS
+    assert answer.strip().lower() == "c"
+    ### END HIDDEN CHECKS
 
 # %% [markdown] tags=["solution-only"]
 # Truncation bounds memory but ignores the early steps' dependence on θ (a biased gradient); ES only

@@ -26,7 +26,7 @@ import torch
 
 import mlcourse
 from mlcourse import hypernets as H
-from mlcourse.grading import check, digest
+from mlcourse.grading import check, one_of
 
 device = mlcourse.setup()
 X, y, Xval, yval = H.ridge_problem(n=20, d=50, noise=1.0, seed=0, device="cpu")
@@ -138,8 +138,11 @@ answer = "b"
 # %% tags=["check"]
 with check("Q4 what an STN cannot tune", hint="The bilevel problem was collapsed into one training run: "
            "which of these only acts on how an inner training loop moves, not on what the trained "
-           "model computes?"):
-    assert digest(answer) == "3e23e8160039594a"
+           "model computes?", recorded=True):
+    one_of(answer, "abcd")
+    ### BEGIN HIDDEN CHECKS
+    assert answer.strip().lower() == "b"
+    ### END HIDDEN CHECKS
 
 # %% [markdown] tags=["solution-only"]
 # Dropout, augmentation and weight decay change the training objective, so the best response
@@ -167,10 +170,13 @@ answer5 = "c"
 
 # %% tags=["check"]
 with check("Q5 linear scalarisation on a concave front", hint="Evaluate the weighted sum at every "
-           "front point and take the index of its minimum; then look at the two losses of that point."):
+           "front point and take the index of its minimum; then look at the two losses of that point.", recorded=True):
     scores = H.linear_scalarization(front, r)
     assert torch.isclose(H.linear_scalarization(ls_point, r), scores.min())
-    assert digest(answer5) == "2e7d2c03a9507ae2"
+    one_of(answer5, "abc")
+    ### BEGIN HIDDEN CHECKS
+    assert answer5.strip().lower() == "c"
+    ### END HIDDEN CHECKS
 
 # %% [markdown] tags=["solution-only"]
 # The weighted sum is *largest* in the middle of a concave front ($f_1 + f_2 = 2(1 - e^{-1}) \approx 1.26$

@@ -26,7 +26,7 @@ import torch
 import mlcourse
 from mlcourse import optimizers as op
 from mlcourse import search as hs
-from mlcourse.grading import check, digest
+from mlcourse.grading import check, one_of
 
 device = mlcourse.setup()
 F64 = torch.float64
@@ -87,8 +87,11 @@ answer_q2 = "b"
 
 # %% tags=["check"]
 with check("Q2 AdamW vs L2", hint="Follow the term λw through one step of each algorithm: where does "
-           "the division by the second-moment estimate apply?"):
-    assert digest(answer_q2) == "3e23e8160039594a"
+           "the division by the second-moment estimate apply?", recorded=True):
+    one_of(answer_q2, "abcd")
+    ### BEGIN HIDDEN CHECKS
+    assert answer_q2.strip().lower() == "b"
+    ### END HIDDEN CHECKS
 
 # %% [markdown] tags=["solution-only"]
 # Under (1) the gradient $g + \lambda w$ goes through Adam's normalization, so the decay becomes

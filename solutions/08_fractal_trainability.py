@@ -26,7 +26,7 @@ import torch
 
 import mlcourse
 from mlcourse import fractal as fr
-from mlcourse.grading import check, digest
+from mlcourse.grading import check, one_of
 
 device = mlcourse.setup()
 problem = fr.make_problem(8, seed=0)
@@ -145,8 +145,11 @@ answer = "a"
 ### END SOLUTION
 
 # %% tags=["check"]
-with check("Q5 bounded hidden layer", hint="How large can |ŷ| get if W₁ is fixed and W₀ is anything?"):
-    assert digest(answer) == "ca978112ca1bbdca"
+with check("Q5 bounded hidden layer", hint="How large can |ŷ| get if W₁ is fixed and W₀ is anything?", recorded=True):
+    one_of(answer, "abc")
+    ### BEGIN HIDDEN CHECKS
+    assert answer.strip().lower() == "a"
+    ### END HIDDEN CHECKS
 
 # %% [markdown] tags=["solution-only"]
 # **Why:** (b) is false (the gradient is nonzero, the grid's colours change with $\eta_0$); (c) is false

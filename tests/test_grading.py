@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mlcourse.grading import FAIL, PASS, check, digest
+from mlcourse.grading import FAIL, PASS, RECORDED, check, one_of
 
 
 def test_passing_check_prints_a_tick(capsys: pytest.CaptureFixture) -> None:
@@ -45,7 +45,25 @@ def test_check_needs_a_hint() -> None:
         check("Q5", hint="")
 
 
-def test_digest_ignores_case_and_spaces_but_not_content() -> None:
-    assert digest(" B ") == digest("b") != digest("c")
-    assert digest(3) == digest(3) != digest(3.0)
-    assert len(digest("b")) == 16
+def test_a_placeholder_answer_reads_as_not_answered(capsys: pytest.CaptureFixture) -> None:
+    answer = ...  # what a generated exercise starts with
+    with check("Q6", hint="h") as c:
+        assert answer + 1 == 3
+    out = capsys.readouterr().out
+    assert c.passed is False and out == f"{FAIL} Q6 — not answered yet (replace the ... of answer)\n"
+
+
+def test_a_multiple_choice_self_check_records_but_never_judges(capsys: pytest.CaptureFixture) -> None:
+    for letter in "abc":  # every valid letter gets the same line: trying them all reveals nothing
+        with check("Q7", hint="h", recorded=True):
+            one_of(f" {letter.upper()} ", "abc")
+    lines = capsys.readouterr().out.splitlines()
+    assert len(set(lines)) == 1 and lines[0].startswith(f"{RECORDED} Q7 — answer recorded")
+
+
+@pytest.mark.parametrize("answer", ["d", "ab", 3, None])
+def test_a_multiple_choice_answer_of_the_wrong_form_says_which_form(capsys: pytest.CaptureFixture, answer) -> None:
+    with check("Q8", hint="h", recorded=True) as c:
+        one_of(answer, "abc")
+    assert c.passed is False
+    assert capsys.readouterr().out.startswith(f"{FAIL} Q8 — the answer is one letter, one of a, b, c")

@@ -86,9 +86,9 @@ def test_make_exercise_stubs_answers_and_drops_hidden_parts() -> None:
     assert "return 2 * x" not in text and "secret-answer" not in text
     assert "f(2) == 4" not in text and "HIDDEN" not in text and "worked answer" not in text
     assert "    # YOUR CODE HERE\n    raise NotImplementedError()" in sources[2]
-    assert sources[3].startswith("# YOUR CODE HERE\nraise NotImplementedError()")
+    assert sources[3].startswith("# YOUR CODE HERE: replace each ... with your answer\nanswer = ...\n")
     assert "assert f(1) == 2" in sources[4]
-    assert "mlcourse grade exercises/99_demo.ipynb" in sources[0]
+    assert "mlcourse grade work/99_demo.ipynb" in sources[0]
     assert ex.metadata["mlcourse"]["fingerprint"] == nbs.fingerprint(ex)
 
 

@@ -17,7 +17,7 @@ import nbformat
 from nbclient.exceptions import DeadKernelError
 
 from mlcourse.course.notebooks import execute, read
-from mlcourse.grading import CHECK_MIMETYPE, FAIL, PASS
+from mlcourse.grading import CHECK_MIMETYPE, FAIL, PASS, RECORDED
 
 QUESTION_RE = re.compile(r"""\bcheck\(\s*(["'])(.+?)\1""")
 
@@ -28,6 +28,7 @@ class Result:
     points: int
     passed: bool
     note: str
+    recorded: bool = False  # a multiple-choice answer whose self-check only checks its form
 
 
 def questions(nb: nbformat.NotebookNode) -> dict[str, int]:
@@ -65,7 +66,8 @@ def grade(path: Path, *, timeout: int = 120, key: Path | None = None) -> list[Re
         if q in records:
             rec, line = records[q]
             note = line.split("—", 1)[1].strip() if "—" in line else ""
-            results.append(Result(q, rec["points"], rec["passed"], note))
+            results.append(Result(q, rec["points"], rec["passed"], note,
+                                  recorded=rec.get("recorded", False) and key is None))
         else:
             errors = [o for o in ran.cells[i].get("outputs", []) if o.get("output_type") == "error"]
             why = crashed or (f"the check cell raised {errors[0]['ename']}" if errors
@@ -75,12 +77,23 @@ def grade(path: Path, *, timeout: int = 120, key: Path | None = None) -> list[Re
 
 
 def report(results: list[Result]) -> str:
-    """The per-question table and the score, as printed by ``mlcourse grade``."""
+    """The per-question table and the score, as printed by ``mlcourse grade``.
+
+    Without the key, a multiple-choice answer of the right form is "recorded": it is not scored,
+    since its self-check cannot tell right from wrong without giving the answer away."""
     width = max([len(r.question) for r in results] + [8])
     lines = [f"{'question':<{width}}  result  points  note", "-" * (width + 30)]
     for r in results:
+        if r.recorded and r.passed:
+            lines.append(f"{r.question:<{width}}  {RECORDED:^6}  {'–':<6}  recorded; marked only with the key")
+            continue
         got = r.points if r.passed else 0
         lines.append(f"{r.question:<{width}}  {PASS if r.passed else FAIL:^6}  {got}/{r.points:<4}  {r.note}")
-    score = sum(r.points for r in results if r.passed)
-    lines.append(f"score: {score}/{sum(r.points for r in results)}")
+    scored = [r for r in results if not (r.recorded and r.passed)]
+    score = sum(r.points for r in scored if r.passed)
+    line = f"score: {score}/{sum(r.points for r in scored)}"
+    held = len(results) - len(scored)
+    if held:
+        line += f" ({held} multiple-choice answer{'s' * (held > 1)} recorded, marked only with the key)"
+    lines.append(line)
     return "\n".join(lines)

@@ -16,6 +16,7 @@ fingerprint recorded when it was generated) is never overwritten unless forced.
 
 from __future__ import annotations
 
+import ast
 import copy
 import hashlib
 import json
@@ -32,15 +33,16 @@ KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "langua
 # What every execution sees, so that two runs (and the CI run) print the same thing.
 DETERMINISTIC_ENV = {"PYTHONHASHSEED": "0", "MLCOURSE_THREADS": "1", "OMP_NUM_THREADS": "1",
                      "MKL_NUM_THREADS": "1", "TQDM_DISABLE": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
-SOLUTION_RE = re.compile(r"^([ \t]*)### BEGIN SOLUTION[^\n]*\n.*?^[ \t]*### END SOLUTION[^\n]*(?:\n|$)",
+SOLUTION_RE = re.compile(r"^([ \t]*)### BEGIN SOLUTION[^\n]*\n(.*?)^[ \t]*### END SOLUTION[^\n]*(?:\n|$)",
                          re.M | re.S)
 HIDDEN_RE = re.compile(r"^[ \t]*### BEGIN HIDDEN CHECKS[^\n]*\n.*?^[ \t]*### END HIDDEN CHECKS[^\n]*(?:\n|$)",
                        re.M | re.S)
 MARKER_RE = re.compile(r"### (BEGIN|END) (SOLUTION|HIDDEN CHECKS)")
 EXERCISE_INTRO = (
-    "> **Exercise notebook** — generated from `solutions/{name}.py`; your copy to edit.\n"
-    "> Replace each `raise NotImplementedError()` with your answer and run the check cell below it.\n"
-    "> Grade the whole notebook from a terminal with `mlcourse grade exercises/{name}.ipynb`."
+    "> **Exercises.** Replace each `...` and each `raise NotImplementedError()` with your answer, then run\n"
+    "> the check cell below it: ✓, or ✗ with a hint. *Run All* runs every check, answered or not.\n"
+    "> Work in your own copy (`mlcourse start {number}` makes one in `work/` and opens it), and grade the\n"
+    "> whole notebook from a terminal with `mlcourse grade work/{name}.ipynb`."
 )
 
 
@@ -87,8 +89,52 @@ def fingerprint(nb: nbformat.NotebookNode) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def _strip_solutions(source: str, where: str) -> str:
-    out = SOLUTION_RE.sub(lambda m: f"{m[1]}# YOUR CODE HERE\n{m[1]}raise NotImplementedError()\n", source)
+def _stores(node: ast.AST) -> list[str]:
+    """Names a statement binds in its own scope (not inside comprehensions, lambdas or defs)."""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return [node.name]
+    if isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.Lambda)):
+        return []
+    if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+        return [node.id]
+    return [name for child in ast.iter_child_nodes(node) for name in _stores(child)]
+
+
+def _bound_names(code: str) -> list[str]:
+    """Names a top-level block of code binds (assignments, loops, defs), in order of first binding."""
+    names: list[str] = []
+    for node in ast.parse(code).body:
+        names += [t for t in _stores(node) if t not in names]
+    return names
+
+
+def _loaded_names(code: str) -> set[str]:
+    try:
+        tree = ast.parse("\n".join(l for l in code.splitlines() if not l.lstrip().startswith(("%", "!"))))
+    except SyntaxError:
+        return set()
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def _stub(match: re.Match, where: str, read_later: set[str]) -> str:
+    """The stub of one solution block. Inside a function: ``raise NotImplementedError()`` (raised
+    only when the check calls it). At top level: ``name = ...`` for each answer the later cells read,
+    so that "Run All" on a fresh exercise never stops before the check cells."""
+    indent, block = match[1], match[2]
+    if indent:
+        return f"{indent}# YOUR CODE HERE\n{indent}raise NotImplementedError()\n"
+    try:
+        bound = _bound_names(block)
+    except SyntaxError as exc:
+        raise ValueError(f"{where}: the solution block is not valid Python on its own ({exc.msg})") from exc
+    answers = [n for n in bound if n in read_later] or bound
+    if not answers:
+        raise ValueError(f"{where}: a top-level solution block must assign its answer (e.g. `answer = ...`)")
+    return "# YOUR CODE HERE: replace each ... with your answer\n" + "".join(f"{n} = ...\n" for n in answers)
+
+
+def _strip_solutions(source: str, where: str, read_later: set[str] = frozenset()) -> str:
+    out = SOLUTION_RE.sub(lambda m: _stub(m, where, read_later), source)
     out = HIDDEN_RE.sub("", out)
     if MARKER_RE.search(out):
         raise ValueError(f"{where}: unbalanced '### BEGIN/END SOLUTION' or 'HIDDEN CHECKS' markers")
@@ -105,13 +151,15 @@ def _stable_ids(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 def make_exercise(solution: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
     """The exercise notebook of a solution: answers stubbed, hidden checks and solution-only cells gone."""
-    cells = [nbformat.v4.new_markdown_cell(EXERCISE_INTRO.format(name=name))]
+    cells = [nbformat.v4.new_markdown_cell(EXERCISE_INTRO.format(name=name, number=name[:2]))]
+    code = [c.source if c.cell_type == "code" else "" for c in solution.cells]
     for i, cell in enumerate(solution.cells):
         if "solution-only" in cell.get("metadata", {}).get("tags", ()):
             continue
         new = copy.deepcopy(cell)
         if new["cell_type"] == "code":
-            new["source"] = _strip_solutions(new["source"], f"solutions/{name}.py cell {i}")
+            read_later = set().union(*(_loaded_names(c) for c in code[i + 1:]))
+            new["source"] = _strip_solutions(new["source"], f"solutions/{name}.py cell {i}", read_later)
             new["outputs"], new["execution_count"] = [], None
             try:
                 compile("\n".join(l for l in new["source"].splitlines() if not l.lstrip().startswith(("%", "!"))),
