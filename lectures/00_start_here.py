@@ -101,21 +101,31 @@ print(view.out.outputs[0]["data"]["text/plain"])
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises and grading
-# Each lecture `NN` has an exercise notebook `exercises/NN_*.ipynb`. Replace every
-# `raise NotImplementedError()` with your answer, then run the **check** cell below it: it prints
-# `✓ Q1 …` or `✗ Q1 — hint: …` (hints never contain the answer).
+# Each lecture `NN` has exercises. Make your own copy and open it from a terminal (in JupyterLab:
+# File → New → Terminal):
+# ```
+# mlcourse start 00
+# ```
+# Your copy is `work/00_start_here.ipynb`; nothing the course does writes there. Replace each `...` or
+# `raise NotImplementedError()` with your answer and run the **check** cell below it: `✓ Q1 …`, or
+# `✗ Q1 — hint: …` (hints never contain the answer). An unanswered question says "not answered yet".
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# A multiple-choice check only records your letter (`○ … recorded`): a check that said ✓ or ✗ would
+# give the answer away to anyone who tries every letter. Your instructor's key marks it.
 #
-# From a terminal, grade a whole notebook — your file is only read, a copy is executed:
+# Grade the whole notebook from the terminal. Your file is only read; a copy runs:
 # ```
-# mlcourse grade exercises/00_start_here.ipynb
+# mlcourse grade work/00_start_here.ipynb
 # ```
-# It prints a table with one row per question and your score. Try it on this lecture's exercises.
+# It prints one row per question and your score.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Presenting the slides
-# Every cell carries slide metadata (title, one idea per slide, skipped set-up, speaker notes).
-# - **Live**, with running widgets: open a lecture in JupyterLab and press `Alt+R` (jupyterlab-rise).
-# - **Offline deck**: `mlcourse slides 01` writes a self-contained reveal.js page to `build/slides/`.
+# Every cell carries slide metadata: one idea per slide, set-up skipped, speaker notes. Code shows on a
+# slide only where it is the point.
+# - **Live slides**, widgets working: `mlcourse present 01`. The lecture runs, then opens as slides.
+# - **Offline deck**, no kernel and no network: `mlcourse slides 01` writes `build/slides/01_*.slides.html`.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Map of the course

@@ -48,7 +48,9 @@ def test_binder_requirements_resolve_in_a_fresh_venv(tmp_path: Path) -> None:
     resolved = {i["metadata"]["name"].lower().replace("_", "-"): i["metadata"]["version"]
                 for i in json.loads(report.read_text())["install"]}
     assert resolved["torch"].startswith("2.13.0")
-    assert {"mlcourse", "jupyterlab", "jupyterlab-rise", "ipywidgets", "jupytext"} <= resolved.keys()
+    assert {"mlcourse", "jupyterlab", "ipywidgets", "jupytext"} <= resolved.keys()
+    test_tools = {"pytest", "playwright", "hypothesis", "jupyter-repo2docker", "nbval"}
+    assert not test_tools & resolved.keys(), f"students get test tools: {test_tools & resolved.keys()}"
 
 
 def test_launch_links_point_at_real_notebooks() -> None:

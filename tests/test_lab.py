@@ -1,4 +1,5 @@
-"""The README's main command, `./course lab`, serves the course headless on loopback."""
+"""The README's main command, `./course lab`, serves the course headless on loopback: one entry per
+notebook in the file browser, and `mlcourse` on the PATH of its terminals."""
 
 from __future__ import annotations
 
@@ -18,6 +19,34 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def _which_in_terminal(port: int, token: str, program: str) -> str:
+    """Open a JupyterLab terminal and ask it where ``program`` is, as a student would type it."""
+    import asyncio
+    import re
+
+    from tornado.websocket import websocket_connect
+
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/api/terminals?token={token}", method="POST", data=b"")
+    with urllib.request.urlopen(req, timeout=10) as r:
+        name = json.load(r)["name"]
+    answer = re.compile(r"FOUND\[([^$\]]*)\]")  # not the echoed command line, which still holds "$("
+
+    async def run() -> str:
+        ws = await websocket_connect(f"ws://127.0.0.1:{port}/terminals/websocket/{name}?token={token}")
+        ws.write_message(json.dumps(["stdin", f"echo \"FOUND[$(command -v {program})]\"\r"]))
+        seen = ""
+        while not answer.search(seen):
+            msg = await asyncio.wait_for(ws.read_message(), timeout=20)
+            assert msg is not None, f"terminal closed; it printed {seen!r}"
+            kind, *payload = json.loads(msg)
+            if kind == "stdout":
+                seen += payload[0]
+        ws.close()
+        return answer.search(seen)[1]
+
+    return asyncio.run(run())
 
 
 def test_course_lab_serves_the_start_here_notebook(tmp_path: Path) -> None:
@@ -45,6 +74,11 @@ def test_course_lab_serves_the_start_here_notebook(tmp_path: Path) -> None:
         assert any("Start here" in "".join(c["source"]) for c in body["content"]["cells"])
         printed = Path(log.name).read_text()
         assert f"open http://127.0.0.1:{port}/lab/tree/lectures/00_start_here.ipynb?token={token}" in printed
+        api = f"http://127.0.0.1:{port}/api"
+        with urllib.request.urlopen(f"{api}/contents/lectures?token={token}", timeout=10) as r:
+            listed = sorted(item["name"] for item in json.load(r)["content"])
+        assert listed and all(n.endswith(".ipynb") for n in listed), f"the file browser shows {listed}"
+        assert _which_in_terminal(port, token, "mlcourse") == str(ROOT / ".venv" / "bin" / "mlcourse")
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:

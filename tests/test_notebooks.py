@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -143,3 +145,41 @@ def test_build_refuses_to_overwrite_an_edited_exercise(course_copy: Path) -> Non
     assert ex_path.read_bytes() == before
     nbs.build(course_copy, "00_start_here", execute_notebooks=False, force=True, log=lambda *_: None)
     assert "my answer" not in ex_path.read_text()
+
+
+def test_start_copies_an_exercise_into_work_and_never_overwrites_it(course_copy: Path) -> None:
+    path, created = nbs.start_exercise(course_copy, "00_start_here")
+    assert created and path == course_copy / "work" / "00_start_here.ipynb"
+    assert path.read_bytes() == (course_copy / "exercises" / "00_start_here.ipynb").read_bytes()
+    assert 'formats = "ipynb"' in (course_copy / "work" / "jupytext.toml").read_text()  # no .py twin on save
+    path.write_text(path.read_text().replace("eta_max = ...", "eta_max = 0.5  # my answer"))
+    mine = path.read_bytes()
+    assert nbs.start_exercise(course_copy, "00_start_here") == (path, False)
+    assert path.read_bytes() == mine
+
+
+def test_a_students_work_survives_build_force_byte_for_byte(course_copy: Path) -> None:
+    path, _ = nbs.start_exercise(course_copy, "00_start_here")
+    path.write_text(path.read_text().replace("eta_max = ...", "eta_max = 0.5  # my answer"))
+    mine = path.read_bytes()
+    nbs.build(course_copy, "00_start_here", execute_notebooks=False, force=True, log=lambda *_: None)
+    assert path.read_bytes() == mine
+    assert sorted(p.name for p in (course_copy / "work").iterdir()) == ["00_start_here.ipynb", "jupytext.toml"]
+
+
+def test_the_workspace_is_ignored_by_git() -> None:
+    assert "work/" in (ROOT / ".gitignore").read_text().split()
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "mlcourse.course.cli", *args], capture_output=True, text=True,
+                          cwd=cwd, timeout=120)
+
+
+def test_start_cli_makes_the_copy_and_refuses_unknown_numbers(course_copy: Path) -> None:
+    done = _cli("start", "00", "--no-lab", cwd=course_copy)
+    assert done.returncode == 0 and "made your copy work/00_start_here.ipynb" in done.stdout
+    again = _cli("start", "00", "--no-lab", cwd=course_copy)
+    assert again.returncode == 0 and "(kept as it is)" in again.stdout
+    bad = _cli("start", "42", "--no-lab", cwd=course_copy)
+    assert bad.returncode == 2 and "no lecture '42'" in bad.stderr and "Traceback" not in bad.stderr

@@ -5,29 +5,131 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import shlex
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 START_PAGE = "lectures/00_start_here.ipynb"
 
 
-def cmd_lab(args: argparse.Namespace, extra: list[str]) -> int:
-    """Start JupyterLab at the course root on the start-here notebook; print the URL to open."""
-    from mlcourse.course.notebooks import repo_root
+# The .py twin of every lecture, solution and exercise notebook: hidden from JupyterLab's file browser
+# (one entry per notebook; jupytext still keeps the pair in step on save).
+HIDDEN_TWINS = "[0-9][0-9]_*.py"
 
-    root = repo_root()
+
+def _lab_command(root: Path, args: argparse.Namespace, page: str) -> tuple[list[str], str]:
     token = args.token if args.token is not None else secrets.token_hex(16)
     headless = args.headless or (sys.platform.startswith("linux") and not os.environ.get("DISPLAY"))
+    hide = ["__pycache__", "*.pyc", "*.pyo", ".DS_Store", "*~", "*.so", "*.dylib", ".ipynb_checkpoints",
+            HIDDEN_TWINS]
     cmd = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={root}",
            f"--ServerApp.ip={args.ip}", f"--ServerApp.port={args.port}", "--ServerApp.port_retries=0",
-           f"--IdentityProvider.token={token}", f"--LabApp.default_url=/lab/tree/{START_PAGE}"]
+           f"--IdentityProvider.token={token}", f"--LabApp.default_url=/lab/tree/{page}",
+           f"--ContentsManager.hide_globs={hide!r}"]
+    if os.name != "nt":  # a terminal is a login shell (it would reset PATH): put this environment first again
+        shell = shlex.quote(os.environ.get("SHELL") or "/bin/sh")
+        bin_dir = shlex.quote(str(Path(sys.executable).parent))
+        inner = shlex.quote(f'export PATH={bin_dir}:"$PATH"; exec {shell} -i')
+        cmd.append(f"--ServerApp.terminado_settings=shell_command={shell} -l -c {inner}")
     if headless:
         cmd.append("--no-browser")
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
     query = f"?token={token}" if token else ""
-    print(f"mlcourse: open http://{args.ip}:{args.port}/lab/tree/{START_PAGE}{query}", flush=True)
-    os.execv(sys.executable, cmd + extra)  # replaced: Ctrl-C and signals reach JupyterLab directly
+    return cmd, f"http://{args.ip}:{args.port}/lab/tree/{page}{query}"
+
+
+def _exec_lab(cmd: list[str]) -> None:
+    """Replace this process by JupyterLab, with this environment's commands (``mlcourse``) first on
+    the PATH of every terminal it opens."""
+    bin_dir = str(Path(sys.executable).parent)
+    os.environ["PATH"] = os.pathsep.join([bin_dir, os.environ.get("PATH", "")])
+    os.environ.setdefault("VIRTUAL_ENV", str(Path(sys.executable).parent.parent))
+    os.execv(sys.executable, cmd)  # replaced: Ctrl-C and signals reach JupyterLab directly
+
+
+def cmd_lab(args: argparse.Namespace, extra: list[str]) -> int:
+    """Start JupyterLab at the course root on the start-here notebook; print the URL to open."""
+    root = _checkout("lab")
+    cmd, url = _lab_command(root, args, START_PAGE)
+    print(f"mlcourse: open {url}", flush=True)
+    _exec_lab(cmd + extra)
+    return 0
+
+
+def _checkout(command: str) -> Path:
+    """The course checkout around the current folder, or exit 2 with one line saying so."""
+    from mlcourse.course.notebooks import repo_root
+
+    try:
+        return repo_root()
+    except FileNotFoundError as exc:
+        _refuse(f"mlcourse {command}: {exc}; run it inside a clone of the course")
+
+
+def _one_topic(root: Path, command: str, number: str) -> str:
+    """The topic name for a lecture number (``01`` → ``01_hyperparameters_vs_metaparameters``), or exit 2."""
+    from mlcourse.course.notebooks import topics
+
+    names = topics(root, [number]) if number else []
+    if len(names) != 1:
+        known = ", ".join(n[:2] for n in topics(root))
+        _refuse(f"mlcourse {command}: no lecture {number!r}; the lectures are {known}")
+    return names[0]
+
+
+def _refuse(message: str) -> NoReturn:
+    """Bad arguments: one line on stderr, exit status 2, nothing done."""
+    print(message, file=sys.stderr)
+    raise SystemExit(2)
+
+
+def _running_lab(root: Path) -> tuple[str, str] | None:
+    """The base URL (with token) of a JupyterLab already serving this checkout, if any."""
+    import json
+    import subprocess
+
+    try:
+        listed = subprocess.run([sys.executable, "-m", "jupyter", "server", "list", "--json"],
+                                capture_output=True, text=True, timeout=20).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    for line in listed.splitlines():
+        try:
+            server = json.loads(line)
+        except ValueError:
+            continue
+        if Path(server.get("root_dir", "")).resolve() == root.resolve():
+            token = server.get("token", "")
+            return server["url"].rstrip("/") + "/", token
+    return None
+
+
+def cmd_start(args: argparse.Namespace, extra: list[str]) -> int:
+    """Copy exercise NN into work/ (never over an existing copy) and open it in JupyterLab."""
+    from mlcourse.course.notebooks import start_exercise
+
+    root = _checkout("start")
+    name = _one_topic(root, "start", args.topic)
+    try:
+        path, created = start_exercise(root, name)
+    except FileNotFoundError as exc:
+        print(f"mlcourse start: {exc}", file=sys.stderr)
+        return 2
+    rel = path.relative_to(root).as_posix()
+    print(f"mlcourse: {'made your copy' if created else 'your copy is'} {rel}"
+          f"{'' if created else ' (kept as it is)'}; grade it with `mlcourse grade {rel}`", flush=True)
+    if args.no_lab:
+        return 0
+    running = _running_lab(root)
+    if running:
+        base, token = running
+        print(f"mlcourse: JupyterLab is running: open {base}lab/tree/{rel}{'?token=' + token if token else ''}")
+        return 0
+    cmd, url = _lab_command(root, args, rel)
+    print(f"mlcourse: open {url}", flush=True)
+    _exec_lab(cmd + extra)
     return 0
 
 
@@ -71,18 +173,44 @@ def cmd_grade(args: argparse.Namespace, _extra: list[str]) -> int:
 
 
 def cmd_slides(args: argparse.Namespace, _extra: list[str]) -> int:
-    from mlcourse.course.notebooks import repo_root, topics
-    from mlcourse.course.slides import export_all
+    from mlcourse.course.notebooks import topics
+    from mlcourse.course.slides import MissingAssets, export_all
 
-    root = repo_root()
+    root = _checkout("slides")
+    names = [_one_topic(root, "slides", t) for t in args.topics] if args.topics else topics(root)
     out = Path(args.out) if args.out else root / "build" / "slides"
     try:
-        decks = export_all(root, topics(root, args.topics), out)
-    except RuntimeError as exc:
+        decks = export_all(root, names, out)
+    except MissingAssets as exc:
         print(f"mlcourse slides: {exc}", file=sys.stderr)
         return 1
     for deck in decks:
         print(f"wrote {deck}")
+    return 0
+
+
+def cmd_present(args: argparse.Namespace, _extra: list[str]) -> int:
+    """Serve lecture NN as a live slideshow (Voilà): the notebook runs, every widget stays live."""
+    import importlib.util
+
+    from mlcourse.course.slides import MissingAssets, PRESENT_PATH, copy_assets, voila_command
+
+    root = _checkout("present")
+    name = _one_topic(root, "present", args.topic)
+    try:
+        if importlib.util.find_spec("voila") is None:
+            raise MissingAssets("live slides need Voilà from the slides extra: pip install -e '.[slides]'")
+        copy_assets(root / "build" / "slides")
+    except MissingAssets as exc:
+        print(f"mlcourse present: {exc}", file=sys.stderr)
+        return 1
+    headless = args.headless or (sys.platform.startswith("linux") and not os.environ.get("DISPLAY"))
+    cmd, env = voila_command(root, name, port=args.port, ip=args.ip, browser=not headless)
+    print(f"mlcourse: the lecture runs first (up to a minute), then the slides appear at "
+          f"http://{args.ip}:{args.port}/voila/render/{PRESENT_PATH.format(name=name)}  "
+          f"(space: next slide; s: speaker notes; Ctrl-C here to stop)", flush=True)
+    os.chdir(root)
+    os.execve(sys.executable, cmd, env)
     return 0
 
 
@@ -118,8 +246,24 @@ def main(argv: list[str] | None = None) -> int:
     sl.add_argument("--out", help="output folder (default: build/slides)")
     sl.set_defaults(func=cmd_slides)
 
+    pr = sub.add_parser("present", help="present a lecture as live slides (Voilà): widgets keep working")
+    pr.add_argument("topic", help="lecture number, e.g. 03")
+    pr.add_argument("--ip", default="127.0.0.1")
+    pr.add_argument("--port", type=int, default=8866)
+    pr.add_argument("--headless", action="store_true", help="never try to open a browser")
+    pr.set_defaults(func=cmd_present)
+
+    st = sub.add_parser("start", help="copy exercise NN into work/ (your copy, never overwritten) and open it")
+    st.add_argument("topic", help="exercise number, e.g. 01")
+    st.add_argument("--no-lab", action="store_true", help="only make the copy")
+    st.add_argument("--ip", default="127.0.0.1")
+    st.add_argument("--port", type=int, default=8888)
+    st.add_argument("--token", default=None, help="access token ('' for none; default: random)")
+    st.add_argument("--headless", action="store_true", help="never try to open a browser")
+    st.set_defaults(func=cmd_start)
+
     args, extra = parser.parse_known_args(argv)
-    if extra and args.command != "lab":
+    if extra and args.command not in ("lab", "start"):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     return args.func(args, extra)
 

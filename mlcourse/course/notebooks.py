@@ -190,6 +190,31 @@ def execute(nb: nbformat.NotebookNode, cwd: Path, *, timeout: int = 300,
     return nb
 
 
+WORK = "work"
+"""The students' workspace: ignored by git, never written by ``build`` or ``grade``."""
+WORK_JUPYTEXT = "# Your own copies of the exercises: plain notebooks, no .py twin.\nformats = \"ipynb\"\n"
+
+
+def start_exercise(root: Path, name: str) -> tuple[Path, bool]:
+    """Copy ``exercises/name.ipynb`` to ``work/name.ipynb`` unless a copy is already there.
+
+    Returns the path and whether it was created. An existing copy (a student's work) is never
+    touched."""
+    source = root / "exercises" / f"{name}.ipynb"
+    if not source.exists():
+        raise FileNotFoundError(f"{source.relative_to(root)} does not exist")
+    work = root / WORK
+    work.mkdir(exist_ok=True)
+    if not (work / "jupytext.toml").exists():
+        (work / "jupytext.toml").write_text(WORK_JUPYTEXT)
+    target = work / f"{name}.ipynb"
+    if target.exists():
+        return target, False
+    with open(target, "xb") as out:  # exclusive: never replaces a file that appeared meanwhile
+        out.write(source.read_bytes())
+    return target, True
+
+
 def _write_ipynb(nb: nbformat.NotebookNode, path: Path) -> None:
     nbformat.write(_stable_ids(nb), path)
 

@@ -1,73 +1,136 @@
-"""``mlcourse slides``: each executed lecture → a reveal.js deck that renders offline.
+"""Decks: each executed lecture as a 1280×720 reveal.js slideshow, offline, code hidden.
 
-nbconvert's slides exporter loads reveal.js, require.js, jQuery and MathJax from CDNs. For a deck that
-works on a projector without a network, those four packages are fetched once from the npm registry
-(``npm pack``) into ``build/slides/assets/`` — never committed — and the deck refers to them by
-relative paths. Live widgets have no state in an exported deck; each shows its static render (the PNG
-that ``widgets.live`` puts beside the widget view).
+Two ways to present, both from the lecture notebook and its slide metadata:
+
+* ``mlcourse slides NN`` writes ``build/slides/NN_*.slides.html``, a static deck (no kernel): every
+  widget shows the figure of its default settings. nbconvert's reveal exporter with the template in
+  ``share/nbconvert/templates/mlcourse-deck``.
+* ``mlcourse present NN`` serves the lecture through Voilà's reveal template (a kernel runs the
+  notebook first), so every widget on a slide is live. Template ``share/voila/templates/mlcourse-present``.
+
+Both load reveal.js and MathJax from ``build/slides/assets``, copied there from two pinned PyPI
+packages of the ``slides`` extra (``sphinx-revealjs`` vendors reveal.js 5.2, ``jupyter-server-mathjax``
+MathJax 2.7): no CDN, no npm, nothing fetched at run time. Code input shows on a slide only in cells
+tagged ``show-input``.
 """
 
 from __future__ import annotations
 
+import copy
+import importlib.util
+import re
 import shutil
-import subprocess
-import tarfile
-import tempfile
 from pathlib import Path
 
 import nbformat
-from nbconvert import SlidesExporter
+from nbconvert.preprocessors import Preprocessor
 
-ASSETS = {  # npm package → the folder it is unpacked into under assets/
-    "reveal.js@4.0.2": "reveal.js",
-    "requirejs@2.3.8": "requirejs",
-    "jquery@3.7.1": "jquery",
-    "mathjax@2.7.7": "mathjax",
+SHARE = Path(__file__).parent / "share"
+WIDTH, HEIGHT = 1280, 720
+PRESENT_PATH = "lectures/{name}.ipynb"  # what `mlcourse present` opens, under /voila/render/
+ASSETS = {  # folder under assets/ → (PyPI package of the slides extra, folder inside it)
+    "reveal.js": ("sphinx_revealjs", "_static/revealjs"),
+    "mathjax": ("jupyter_server_mathjax", "static"),
 }
 URLS = {
     "reveal_url_prefix": "assets/reveal.js",
-    "require_js_url": "assets/requirejs/require.js",
-    "jquery_url": "assets/jquery/dist/jquery.min.js",
-    "mathjax_url": "assets/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe",
+    "mathjax_url": "assets/mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe",
 }
 
 
-def fetch_assets(out_dir: Path) -> Path:
-    """Unpack the deck's JavaScript packages from the npm registry into ``out_dir/assets`` (once)."""
+class MissingAssets(RuntimeError):
+    """The slides extra is not installed: one line that says how to get it."""
+
+
+def _package_dir(module: str) -> Path:
+    spec = importlib.util.find_spec(module)
+    if spec is None or spec.origin is None:
+        raise MissingAssets(f"decks need reveal.js and MathJax from the slides extra: "
+                            f"pip install -e '.[slides]' (missing Python package {module})")
+    return Path(spec.origin).parent
+
+
+def copy_assets(out_dir: Path) -> Path:
+    """Copy reveal.js and MathJax from their installed packages into ``out_dir/assets`` (once)."""
     assets = out_dir / "assets"
-    missing = {pkg: name for pkg, name in ASSETS.items() if not (assets / name / "package.json").exists()}
-    if not missing:
-        return assets
-    if shutil.which("npm") is None:
-        raise RuntimeError("offline decks need npm once, to fetch reveal.js, require.js, jQuery and "
-                           "MathJax from the npm registry (install Node.js, or copy build/slides/assets "
-                           "from a machine that has them)")
-    assets.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(["npm", "pack", "--silent", *missing], cwd=tmp, check=True, capture_output=True)
-        for tgz in Path(tmp).glob("*.tgz"):
-            name = next(n for p, n in missing.items() if tgz.name.startswith(p.split("@")[0] + "-"))
-            with tarfile.open(tgz) as tar:
-                tar.extractall(Path(tmp) / name, filter="data")
-            shutil.rmtree(assets / name, ignore_errors=True)
-            shutil.move(str(Path(tmp) / name / "package"), assets / name)
+    for name, (module, inside) in ASSETS.items():
+        target = assets / name
+        if (target / ".complete").exists():
+            continue
+        source = _package_dir(module) / inside
+        if not source.is_dir():
+            raise MissingAssets(f"{module} is installed but has no {inside}/: reinstall the slides extra")
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(source, target, ignore=shutil.ignore_patterns("*.map", "*.esm.js"))
+        (target / ".complete").write_text(f"copied from {source}\n")
     return assets
+
+
+def _exporter():
+    from nbconvert import SlidesExporter
+
+    return SlidesExporter(template_name="mlcourse-deck", extra_template_basedirs=[str(SHARE / "nbconvert" / "templates")],
+                          reveal_url_prefix=URLS["reveal_url_prefix"], mathjax_url=URLS["mathjax_url"],
+                          reveal_width=str(WIDTH), reveal_height=str(HEIGHT), reveal_scroll=False,
+                          reveal_theme="white")
+
+
+BADGE_RE = re.compile(r"\[!\[([^\]]*)\]\(https?://[^)]*\)\]\((https?://[^)]*)\)")
+
+
+def offline_markdown(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A copy whose badge images (``[![Binder](badge.svg)](link)``) are plain text links: a deck
+    makes no request to the network."""
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = BADGE_RE.sub(lambda m: f"[open in {m[1]}]({m[2]})", cell.source)
+    return nb
+
+
+class OfflineMarkdown(Preprocessor):
+    """:func:`offline_markdown` as an nbconvert preprocessor (both deck templates list it)."""
+
+    def preprocess(self, nb, resources):
+        return offline_markdown(nb), resources
 
 
 def export_deck(notebook: Path, out_dir: Path) -> Path:
     """Write ``out_dir/<name>.slides.html`` from an executed notebook; assets must be in ``out_dir``."""
-    exporter = SlidesExporter(reveal_url_prefix=URLS["reveal_url_prefix"], reveal_scroll=True,
-                              require_js_url=URLS["require_js_url"], jquery_url=URLS["jquery_url"],
-                              mathjax_url=URLS["mathjax_url"])
-    html, _ = exporter.from_notebook_node(nbformat.read(notebook, as_version=4))
+    html, _ = _exporter().from_notebook_node(nbformat.read(notebook, as_version=4))
     out = out_dir / f"{notebook.stem}.slides.html"
     out.write_text(html, encoding="utf-8")
     return out
 
 
 def export_all(root: Path, names: list[str], out_dir: Path) -> list[Path]:
-    """Fetch the assets if needed and export the deck of every lecture in ``names``."""
+    """Copy the assets if needed and export the deck of every lecture in ``names``."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    fetch_assets(out_dir)
+    copy_assets(out_dir)
     return [export_deck(root / "lectures" / f"{name}.ipynb", out_dir)
             for name in names if (root / "lectures" / f"{name}.ipynb").exists()]
+
+
+def voila_command(root: Path, name: str, *, port: int, ip: str = "127.0.0.1",
+                  browser: bool = False) -> tuple[list[str], dict[str, str]]:
+    """The command line and environment that present lecture ``name`` live through Voilà (run it
+    from ``root``; the assets must be in ``build/slides/assets``)."""
+    import json
+    import os
+    import sys
+
+    config = root / "build" / "slides" / "voila-config"
+    config.mkdir(parents=True, exist_ok=True)
+    (config / "voila.json").write_text(json.dumps({"VoilaConfiguration": {
+        "template": "mlcourse-present",
+        "file_allowlist": [r".*\.(png|jpg|gif|svg|css|js|woff|woff2|ttf|otf|eot)"],
+        "resources": {"reveal": {"url_prefix": "/voila/files/build/slides/assets/reveal.js", "theme": "white",
+                                 "width": WIDTH, "height": HEIGHT, "scroll": False, "transition": "none",
+                                 "number": "c/t"}}}}, indent=1))
+    cmd = [sys.executable, "-m", "voila", f"--Voila.root_dir={root}", f"--port={port}", f"--Voila.ip={ip}",
+           "--Voila.port_retries=0", f"--Voila.default_url=/voila/render/{PRESENT_PATH.format(name=name)}"]
+    if not browser:
+        cmd.append("--no-browser")
+    env = {**os.environ, "JUPYTER_PATH": os.pathsep.join(filter(None, [str(SHARE), os.environ.get("JUPYTER_PATH")])),
+           "JUPYTER_CONFIG_DIR": str(config)}
+    return cmd, env

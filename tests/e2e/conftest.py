@@ -43,10 +43,11 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory: pytest.TempPathFactory):
-    """Base URL of a JupyterLab serving a copy of lectures/ (and a decks folder, slides/)."""
+    """Base URL of a JupyterLab serving a copy of lectures/ and exercises/."""
     tmp = tmp_path_factory.mktemp("lab")
     served = tmp / "course"
-    shutil.copytree(ROOT / "lectures", served / "lectures", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    for folder in ("lectures", "exercises"):
+        shutil.copytree(ROOT / folder, served / folder, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     shutil.copy(ROOT / "jupytext.toml", served)
     settings = tmp / "settings"
     for plugin, values in LAB_SETTINGS.items():
