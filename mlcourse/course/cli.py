@@ -86,6 +86,27 @@ def cmd_slides(args: argparse.Namespace, _extra: list[str]) -> int:
     return 0
 
 
+def cmd_site(args: argparse.Namespace, _extra: list[str]) -> int:
+    """Build the course website from the executed notebooks (``build/site`` by default)."""
+    from mlcourse.course.notebooks import repo_root
+    from mlcourse.course.site import build_site, serve
+
+    root = repo_root()
+    out = Path(args.out).resolve() if args.out else root / "build" / "site"
+    try:
+        site = build_site(root, out, repository=args.repository, branch=args.branch)
+    except RuntimeError as exc:
+        print(f"mlcourse site: {exc}", file=sys.stderr)
+        return 1
+    for warning in site.warnings:
+        print(f"mlcourse site: {warning}", file=sys.stderr)
+    if args.serve is not None:
+        serve(out, args.serve)
+    else:
+        print(f"preview it with `mlcourse site --serve` (or any static file server on {out})")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mlcourse", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -117,6 +138,15 @@ def main(argv: list[str] | None = None) -> int:
     sl.add_argument("topics", nargs="*", help="numbers or names (default: every lecture)")
     sl.add_argument("--out", help="output folder (default: build/slides)")
     sl.set_defaults(func=cmd_slides)
+
+    si = sub.add_parser("site", help="build the course website (static, offline) into build/site/")
+    si.add_argument("--out", help="output folder (default: build/site)")
+    si.add_argument("--repository", default=None,
+                    help="GitHub owner/name the Binder and Colab links open (default: mlcourse/mlcourse)")
+    si.add_argument("--branch", default=None, help="branch the launch links open (default: main)")
+    si.add_argument("--serve", type=int, nargs="?", const=8000, default=None, metavar="PORT",
+                    help="then serve it on http://127.0.0.1:PORT (default 8000) until Ctrl-C")
+    si.set_defaults(func=cmd_site)
 
     args, extra = parser.parse_known_args(argv)
     if extra and args.command != "lab":
