@@ -7,7 +7,7 @@
 - every lecture's first code cell is exactly the Colab cell, which does nothing off Colab and, in a
   fresh virtual environment standing in for a Colab runtime, installs the course from this
   repository and imports it without touching the preinstalled torch.
-The built site itself is tested in a real browser: tests/e2e/test_site.py.
+The built site itself is tested in a real browser: tests/e2e/test_site_browser.py.
 """
 
 from __future__ import annotations
