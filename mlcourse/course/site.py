@@ -86,26 +86,19 @@ class Page:
         """The notebook's path in the repository (what the launch links open)."""
         return f"{self.kind}/{self.name}.ipynb"
 
-    @property
-    def html(self) -> str:
-        return f"{self.kind}/{self.name}.html"
-
 
 @dataclass
 class Site:
+    """A built site: its folder, its notebook pages in reading order, build time, Sphinx's warnings."""
+
     out: Path
     pages: list[Page] = field(default_factory=list)
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
 
     @property
-    def bytes(self) -> int:
+    def size(self) -> int:
         return sum(p.stat().st_size for p in self.out.rglob("*") if p.is_file())
-
-    @property
-    def order(self) -> list[str]:
-        """The reading order (previous/next links): start page, then each lecture and its exercises."""
-        return ["index.html", *(p.html for p in self.pages)]
 
 
 def launch_links(path: str, repository: str = REPOSITORY, branch: str = BRANCH) -> dict[str, str]:
@@ -423,7 +416,7 @@ def build_site(root: Path, out: Path | None = None, *, repository: str | None = 
     found = leaks(out, root)
     if found:
         raise RuntimeError("the site shows solution text:\n" + "\n".join(found[:20]))
-    log(f"site: {len(pages) + 1} pages, {site.bytes / 1e6:.1f} MB in {out} ({site.seconds:.1f} s)")
+    log(f"site: {len(pages) + 1} pages, {site.size / 1e6:.1f} MB in {out} ({site.seconds:.1f} s)")
     return site
 
 
