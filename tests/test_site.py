@@ -248,3 +248,19 @@ def test_colab_keeps_a_newer_preinstalled_torch() -> None:
     torch_req = next(Requirement(r) for r in requires("mlcourse") if Requirement(r).name == "torch"
                      and Requirement(r).marker is None)
     assert torch_req.specifier.contains("2.14.1") and torch_req.specifier.contains("2.20.0")
+
+
+def test_staging_copies_images_that_markdown_shows(tmp_path: Path) -> None:
+    course = tmp_path / "course"
+    (course / "lectures" / "fig").mkdir(parents=True)
+    (course / "exercises").mkdir()
+    (course / "lectures" / "fig" / "diagram.png").write_bytes(b"png")
+    nbformat.write(nbformat.v4.new_notebook(cells=[_md("# 42 · X\n![a diagram](fig/diagram.png)")]),
+                   course / "lectures" / "42_x.ipynb")
+    cache = tmp_path / "cache" / "mathjax"
+    cache.mkdir(parents=True)
+    (cache / "tex-chtml.js").write_text("")  # no download: staging only
+    pages = site.stage(course, tmp_path / "src", tmp_path / "cache")
+    assert [p.name for p in pages] == ["42_x"]
+    assert (tmp_path / "src" / "lectures" / "fig" / "diagram.png").read_bytes() == b"png"
+    assert "lectures/42_x" in (tmp_path / "src" / "index.md").read_text()

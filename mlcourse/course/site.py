@@ -51,6 +51,8 @@ MATHJAX_KEEP = ("tex-chtml.js", "input/tex/extensions", "output/chtml", "ui", "a
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
 CHECK_MIME = "application/vnd.mlcourse.check+json"
+IMAGE_MIMES = ("image/png", "image/jpeg", "image/svg+xml", "image/gif")
+ASSET_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
 
 # Every lecture's first code cell, exactly (docs/authoring.md): on Colab it installs the course into
 # the runtime; anywhere else it does nothing.
@@ -77,7 +79,7 @@ class Page:
     name: str  # NN_topic
     title: str
     colab: bool  # its first code cell is the Colab install cell (so it runs on Colab unchanged)
-    figures: int = 0  # static figures (PNG) it shows
+    figures: int = 0  # static figures (PNG, JPEG, SVG) it shows
     plotly: int = 0  # interactive plotly figures
     live: int = 0  # live widgets shown by their default figure
 
@@ -140,9 +142,10 @@ def _launch_html(links: dict[str, str], colab: bool, css: str, lead: str) -> str
     return f'<div class="{css}"><span>{lead}</span> {" ".join(buttons)}</div>'
 
 
-def _live_box(links: dict[str, str], colab: bool) -> dict:
-    text = ("▶ <strong>Run this live.</strong> The figure above is an interactive widget at its default "
-            "setting; in a running notebook its controls redraw it.")
+def _live_box(links: dict[str, str], colab: bool, figure: bool = True) -> dict:
+    text = ("▶ <strong>Run this live.</strong> " +
+            ("The figure above is an interactive widget at its default setting; in a running notebook "
+             "its controls redraw it." if figure else "An interactive widget: its controls need a running notebook."))
     return nbformat.v4.new_output("display_data", data={
         "text/html": _launch_html(links, colab, "mlcourse-run-live", text)})
 
@@ -188,19 +191,20 @@ def stage_notebook(nb: nbformat.NotebookNode, page: Page, repository: str = REPO
                 data = out.get("data", {})
                 data.pop(CHECK_MIME, None)
                 live = data.pop(WIDGET_MIME, None) is not None
+                figure = PLOTLY_MIME in data or any(kind in data for kind in IMAGE_MIMES)
                 if PLOTLY_MIME in data:
                     page.plotly += 1
-                    figure = data.pop(PLOTLY_MIME)
+                    plot = data.pop(PLOTLY_MIME)
                     data.pop("text/html", None)
-                    data["text/html"] = _plotly_html(figure, f"plotly-{page.kind}-{page.name[:2]}-{page.plotly}")
-                elif "image/png" in data:
+                    data["text/html"] = _plotly_html(plot, f"plotly-{page.kind}-{page.name[:2]}-{page.plotly}")
+                elif any(kind in data for kind in IMAGE_MIMES):
                     page.figures += 1
                 if out.get("output_type") in ("display_data", "execute_result") and not data:
                     continue  # a view that only a kernel can draw
                 outputs.append(out)
                 if live:
                     page.live += 1
-                    outputs.append(_live_box(links, page.colab))
+                    outputs.append(_live_box(links, page.colab, figure))
             cell.outputs = outputs
         cells.append(cell)
     if page.kind == "exercises":  # the exercise's own title goes first, its instructions below it
@@ -357,6 +361,11 @@ def stage(root: Path, src: Path, cache: Path, repository: str = REPOSITORY,
                 exercises[page.name] = page
             (src / kind).mkdir(exist_ok=True)
             nbformat.write(staged, src / kind / path.name)
+        for asset in (root / kind).rglob("*"):  # images a notebook's markdown shows, e.g. ![](fig/x.png)
+            if asset.suffix.lower() in ASSET_SUFFIXES and ".ipynb_checkpoints" not in asset.parts:
+                dest = src / kind / asset.relative_to(root / kind)
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(asset, dest)
     for lecture in lectures:  # each lecture's exercises hang below it: lecture NN, exercises NN, …
         order.append(lecture)
         ex = exercises.pop(lecture.name, None)

@@ -59,14 +59,15 @@ def expected(nb_path: Path | None) -> dict:
     outputs = [o.get("data", {}) for c in kept if c.cell_type == "code" for o in c.get("outputs", [])]
     first = next((c for c in nb.cells if c.cell_type == "code"), None)
     return {
-        "figures": sum("image/png" in d and site.PLOTLY_MIME not in d for d in outputs),
+        "figures": sum(any(k in d for k in site.IMAGE_MIMES) and site.PLOTLY_MIME not in d for d in outputs),
         "plotly": sum(site.PLOTLY_MIME in d for d in outputs),
         "live": sum(site.WIDGET_MIME in d for d in outputs),
         "math": any("$" in c.source for c in kept if c.cell_type == "markdown"),
         "notes": [c.source for c in nb.cells if c.cell_type == "markdown"
                   and c.get("metadata", {}).get("slideshow", {}).get("slide_type") == "notes"],
         "setup": sum(1 for c in kept if c.cell_type == "code" and c.source.strip()
-                     and c.get("metadata", {}).get("slideshow", {}).get("slide_type") == "skip"),
+                     and c.get("metadata", {}).get("slideshow", {}).get("slide_type") == "skip"
+                     and not {"show-input", "remove-input"} & set(c.get("metadata", {}).get("tags", []))),
         "colab": bool(first is not None and site.is_colab_cell(first)),
     }
 
