@@ -282,6 +282,7 @@ html_theme_options = {{
     "launch_buttons": {{"binderhub_url": {binder!r}, "colab_url": {colab!r},
                         "notebook_interface": "jupyterlab"}},
     "show_toc_level": 2,
+    "footer_content_items": [],  # no "By <author>" line
 }}
 PLOTLY_PAGES = {plotly_pages!r}
 NO_COLAB = {no_colab!r}
