@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import NoReturn
 
 START_PAGE = "lectures/00_start_here.ipynb"
+TOOLING = {"jupyterlab", "jupyter_server", "jupytext", "nbformat", "nbclient", "nbconvert", "ipykernel"}
 
 
 # The .py twin of every lecture, solution and exercise notebook: hidden from JupyterLab's file browser
@@ -211,6 +212,28 @@ def cmd_present(args: argparse.Namespace, _extra: list[str]) -> int:
           f"(space: next slide; s: speaker notes; Ctrl-C here to stop)", flush=True)
     os.chdir(root)
     os.execve(sys.executable, cmd, env)
+
+    return 0
+
+
+def cmd_site(args: argparse.Namespace, _extra: list[str]) -> int:
+    """Build the course website from the executed notebooks (``build/site`` by default)."""
+    from mlcourse.course.notebooks import repo_root
+    from mlcourse.course.site import build_site, serve
+
+    root = repo_root()
+    out = Path(args.out).resolve() if args.out else root / "build" / "site"
+    try:
+        site = build_site(root, out, repository=args.repository, branch=args.branch)
+    except RuntimeError as exc:
+        print(f"mlcourse site: {exc}", file=sys.stderr)
+        return 1
+    for warning in site.warnings:
+        print(f"mlcourse site: {warning}", file=sys.stderr)
+    if args.serve is not None:
+        serve(out, args.serve)
+    else:
+        print(f"preview it with `mlcourse site --serve` (or any static file server on {out})")
     return 0
 
 
@@ -262,10 +285,26 @@ def main(argv: list[str] | None = None) -> int:
     st.add_argument("--headless", action="store_true", help="never try to open a browser")
     st.set_defaults(func=cmd_start)
 
+    si = sub.add_parser("site", help="build the course website (static, offline) into build/site/")
+    si.add_argument("--out", help="output folder (default: build/site)")
+    si.add_argument("--repository", default=None,
+                    help="GitHub owner/name the Binder and Colab links open (default: mlcourse/mlcourse)")
+    si.add_argument("--branch", default=None, help="branch the launch links open (default: main)")
+    si.add_argument("--serve", type=int, nargs="?", const=8000, default=None, metavar="PORT",
+                    help="then serve it on http://127.0.0.1:PORT (default 8000) until Ctrl-C")
+    si.set_defaults(func=cmd_site)
+
     args, extra = parser.parse_known_args(argv)
     if extra and args.command not in ("lab", "start"):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    return args.func(args, extra)
+    try:
+        return args.func(args, extra)
+    except ModuleNotFoundError as exc:  # a core install (e.g. on Colab) has no notebook tooling
+        if exc.name and exc.name.split(".")[0] in TOOLING:
+            print(f"mlcourse {args.command}: needs the notebook tooling (missing {exc.name}): "
+                  f"pip install 'mlcourse[lab]'", file=sys.stderr)
+            return 1
+        raise
 
 
 if __name__ == "__main__":
