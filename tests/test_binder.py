@@ -36,7 +36,7 @@ def test_repo2docker_accepts_the_configuration() -> None:
 
 def test_binder_requirements_resolve_in_a_fresh_venv(tmp_path: Path) -> None:
     lines = (BINDER / "requirements.txt").read_text().splitlines()
-    assert "--extra-index-url https://download.pytorch.org/whl/cpu" in lines and "." in lines
+    assert "--extra-index-url https://download.pytorch.org/whl/cpu" in lines and ".[lab]" in lines
     local = tmp_path / "requirements.txt"  # without the CPU index: the on-disk CPU build stands in
     local.write_text("\n".join(l for l in lines if not l.startswith("--extra-index-url")))
     venv.create(tmp_path / "venv", with_pip=True)
