@@ -16,7 +16,7 @@ Each notebook is first *staged* (copied and rewritten) into ``build/site-src/``:
   they answer to hover and zoom without a kernel;
 * external images (the Binder badge) are removed: the page's launch bar replaces them.
 
-Everything the pages load is local (MathJax 3 from the npm registry, fetched once into
+Everything the pages load is local (MathJax 3 from a pinned PyPI package, copied once into
 ``build/site-cache/``; plotly.js from the plotly package; the theme's own fonts and scripts), so
 the built folder works offline and on GitHub Pages. :func:`leaks` scans the built site for any
 solution or hidden check; the build fails if it finds one.
@@ -28,10 +28,9 @@ import contextlib
 import copy
 import html
 import io
+import importlib.util
 import re
 import shutil
-import subprocess
-import tarfile
 import tempfile
 import time
 import warnings as python_warnings
@@ -46,7 +45,7 @@ BRANCH = "main"
 BINDER_URL = "https://mybinder.org"
 COLAB_URL = "https://colab.research.google.com"
 TITLE = "Metaparameters and meta-optimization"
-MATHJAX = "mathjax@3.2.2"
+MATHJAX_PACKAGE = "sphinx-mathjax-offline"  # its static/mathjax is MathJax 3.2.2 (es5)
 MATHJAX_KEEP = ("tex-chtml.js", "input/tex/extensions", "output/chtml", "ui", "a11y", "adaptors")
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
@@ -315,25 +314,22 @@ CSS = """
 
 
 def fetch_mathjax(cache: Path) -> Path:
-    """MathJax 3 from the npm registry, unpacked once into ``cache`` (only what the site loads)."""
+    """MathJax 3.2.2 from its pinned PyPI package (``sphinx-mathjax-offline``, in the site extra),
+    copied once into ``cache`` (only what the site loads)."""
     dest = cache / "mathjax"
     if (dest / "tex-chtml.js").exists():
         return dest
-    if shutil.which("npm") is None:
-        raise RuntimeError("the site needs npm once, to fetch MathJax from the npm registry (install "
-                           "Node.js, or copy build/site-cache/ from a machine that has it)")
+    spec = importlib.util.find_spec(MATHJAX_PACKAGE)
+    if spec is None or spec.origin is None:
+        raise RuntimeError(f"the site needs MathJax from the site extra: pip install -e '.[site]' "
+                           f"(missing Python package {MATHJAX_PACKAGE})")
+    es5 = Path(spec.origin).parent / "static" / "mathjax"
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(["npm", "pack", "--silent", MATHJAX], cwd=tmp, check=True, capture_output=True)
-        tgz = next(Path(tmp).glob("mathjax-*.tgz"))
-        with tarfile.open(tgz) as tar:
-            tar.extractall(tmp, filter="data")
-        es5 = Path(tmp) / "package" / "es5"
         staging = Path(tmp) / "mathjax"
         for keep in MATHJAX_KEEP:
             src, dst = es5 / keep, staging / keep
             dst.parent.mkdir(parents=True, exist_ok=True)
             (shutil.copytree if src.is_dir() else shutil.copy2)(src, dst)
-        shutil.copy2(Path(tmp) / "package" / "LICENSE", staging / "LICENSE")
         cache.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(dest, ignore_errors=True)
         shutil.move(str(staging), dest)
