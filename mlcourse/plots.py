@@ -18,6 +18,11 @@ RC = {
     "figure.dpi": 80,
     "savefig.dpi": 80,
     "figure.autolayout": True,
+    # An opaque white card: readable in JupyterLab's dark theme, on a projector and in print
+    # (a transparent figure would draw black text on a dark page).
+    "figure.facecolor": "white",
+    "savefig.facecolor": "white",
+    "savefig.transparent": False,
     "font.size": 11,
     "axes.titlesize": 12,
     "axes.labelsize": 11,

@@ -166,3 +166,22 @@ def test_a_control_without_effect_is_disabled() -> None:
     assert view.controls["lam"].disabled is False
     with pytest.raises(ValueError, match="do not exist"):
         live(ridge_plot, ridge=toggle("ridge penalty"), enabled={"lambda": lambda p: True})
+
+
+def test_a_figure_is_an_opaque_white_card_readable_in_a_dark_theme() -> None:
+    import base64
+    import io
+
+    import matplotlib as mpl
+    from PIL import Image
+
+    from mlcourse import plots
+
+    with mpl.rc_context({"savefig.transparent": True, "figure.facecolor": "none"}):  # a hostile default
+        plots.use_style()
+        png = shown(live(power_curve, p=slider("power p", 0.5, 3.0, 0.5)))["image/png"]
+    image = Image.open(io.BytesIO(base64.b64decode(png))).convert("RGBA")
+    corner = image.getpixel((1, 1))
+    assert corner == (255, 255, 255, 255), f"the figure's background is {corner}, not opaque white"
+    darkest = min(sum(px[:3]) for px in image.getdata())
+    assert darkest < 3 * 80, "no dark text or lines on the white card"
