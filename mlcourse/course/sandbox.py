@@ -1,0 +1,180 @@
+"""Where a submission's code runs when it is graded: a throwaway folder, hard limits, and — when
+bubblewrap (``bwrap``) is installed and works — a sandbox of its own.
+
+With bubblewrap (``apt-get install bubblewrap``; Fedora/Arch: ``bubblewrap``), the student's process
+gets new user, PID, network, IPC, UTS and cgroup namespaces and no capabilities: no network at all;
+it sees the system's programs and libraries, Python and the ``mlcourse`` package read-only, a few
+files of /etc, a size-limited private /tmp and home folder, and its own submission folder read-only
+(which it copies into its home before any of its code runs) — and nothing else: not the key, not
+other submissions, not the grader's files. It cannot see or signal processes outside, and all of its
+processes die with it.
+
+Always, with or without bubblewrap: the process runs on a copy of the submission in a fresh folder,
+with hard limits on address space (memory), CPU time, file size and core dumps, a per-cell and a
+whole-notebook wall-clock limit (enforced from outside, with SIGKILL), and a clean environment. The
+submitted file itself is only ever read.
+
+Without bubblewrap the code runs as the grading user: it can read (and write) every file that user
+can, use the network, and leave processes behind once its CPU limit allows — so an instructor must
+not grade with ``--key`` on such a machine unless the key is out of that user's reach.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import mlcourse
+from mlcourse.course.notebooks import DETERMINISTIC_ENV
+
+HOME = "/home/student"
+SUBMISSION = "/submission"
+ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "alternatives", "fonts",
+             "mime.types", "passwd", "group", "nsswitch.conf", "host.conf", "hosts")
+SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+
+
+class SandboxError(RuntimeError):
+    """The sandbox cannot be set up as asked (e.g. ``--sandbox bwrap`` without bubblewrap)."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    cell_timeout: float = 120.0  # seconds of wall time for one cell (or one check cell with its calls)
+    notebook_timeout: float = 900.0  # seconds of wall time for the whole notebook
+    memory_mb: int = 4096  # address space of the student's process
+    file_mb: int = 256  # largest file it may write; also the size of its private /tmp and home
+    restarts: int = 3  # times its process is restarted after a crash or a timeout
+
+    def __post_init__(self) -> None:
+        for name in ("cell_timeout", "notebook_timeout", "memory_mb", "file_mb"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name.replace('_', ' ')} must be positive, got {getattr(self, name)}")
+
+
+@functools.lru_cache(maxsize=None)
+def bwrap_path() -> str | None:
+    """The bubblewrap binary if it is installed *and* can create its namespaces here."""
+    exe = shutil.which("bwrap")
+    if exe is None:
+        return None
+    try:
+        ok = subprocess.run([exe, "--unshare-all", "--unshare-user", "--die-with-parent", "--ro-bind", "/", "/",
+                             "true"], capture_output=True, timeout=30).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        ok = False
+    return exe if ok else None
+
+
+def _under(path: Path, roots: list[Path]) -> bool:
+    return any(path == r or r in path.parents for r in roots)
+
+
+@functools.lru_cache(maxsize=None)
+def _clean_sys_path() -> tuple[str, ...]:
+    """``sys.path`` of a fresh ``python -I`` of this environment (not of this process, whose path
+    may hold a test runner's or a script's folder)."""
+    try:
+        out = subprocess.run([sys.executable, "-I", "-c", "import sys; print('\\n'.join(sys.path))"],
+                             capture_output=True, text=True, timeout=60).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return ()
+    return tuple(p for p in out.splitlines() if p)
+
+
+def python_paths() -> list[Path]:
+    """Folders the student's Python needs to read: its installation, this environment, mlcourse."""
+    wanted = [Path(sys.base_prefix), Path(sys.prefix), Path(sys.exec_prefix),
+              Path(os.path.realpath(sys.executable)).parent.parent, Path(mlcourse.__file__).parent]
+    wanted += [Path(p) for p in _clean_sys_path() if os.path.isdir(p)]
+    out: list[Path] = []
+    for p in sorted({Path(os.path.realpath(p)) for p in wanted}, key=lambda p: len(p.parts)):
+        if p != Path("/") and not _under(p, out):
+            out.append(p)
+    return out
+
+
+@dataclass
+class Sandbox:
+    kind: str  # "bwrap" or "none"
+    exe: str | None = None
+
+    @classmethod
+    def choose(cls, mode: str = "auto") -> "Sandbox":
+        """``auto``: bubblewrap when it works, else none; ``bwrap``: bubblewrap or SandboxError;
+        ``none``: limits only."""
+        if mode not in ("auto", "bwrap", "none"):
+            raise ValueError(f"sandbox must be auto, bwrap or none, not {mode!r}")
+        exe = bwrap_path() if mode != "none" else None
+        if mode == "bwrap" and exe is None:
+            raise SandboxError("bubblewrap (bwrap) is not installed or cannot create namespaces here; "
+                               "install it (Debian/Ubuntu: apt-get install bubblewrap)")
+        return cls("bwrap", exe) if exe else cls("none")
+
+    def summary(self) -> str:
+        if self.kind == "bwrap":
+            return ("sandbox: bubblewrap — no network, no view of files outside the submission, Python "
+                    "and mlcourse; memory, CPU and time limits")
+        return ("sandbox: NONE (bubblewrap not found) — only a throwaway folder and memory, CPU and time "
+                "limits: student code can read and write the grading user's files and use the network")
+
+    def command(self, source: Path, notebook: str, limits: Limits, scratch: Path, *,
+                hidden: list[Path] = ()) -> tuple[list[str], dict[str, str], str]:
+        """(argv, environment, cwd) that start :mod:`mlcourse.course.runner` on ``source`` (the
+        submission's folder, or its file alone). ``hidden`` are paths student code must not see:
+        it is an error if one of them lies inside a folder the sandbox shows."""
+        source = Path(os.path.realpath(source))
+        import json
+
+        if self.kind == "bwrap":
+            mount = f"{SUBMISSION}/{source.name}"
+            workdir = f"{HOME}/{source.name if source.is_dir() else 'work'}"
+            home = HOME
+        else:
+            mount, workdir, home = str(source), str(scratch / "work"), str(scratch / "home")
+            Path(home).mkdir(parents=True, exist_ok=True)
+        config = {"source": mount, "notebook": notebook, "workdir": workdir, "memory_mb": limits.memory_mb,
+                  "cpu_s": int(limits.notebook_timeout) + 10, "file_mb": limits.file_mb}
+        runner = [sys.executable, "-I", "-m", "mlcourse.course.runner", json.dumps(config)]
+        env = {"PATH": f"{os.path.dirname(sys.executable)}:/usr/local/bin:/usr/bin:/bin", "HOME": home,
+               "USER": "student", "LOGNAME": "student", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
+               "TMPDIR": "/tmp" if self.kind == "bwrap" else str(scratch), "MPLBACKEND": "Agg",
+               "MPLCONFIGDIR": f"{home}/.config/matplotlib", "PYTHONDONTWRITEBYTECODE": "1",
+               "MLCOURSE_DEVICE": "cpu", "CUDA_VISIBLE_DEVICES": "", **DETERMINISTIC_ENV}
+        if self.kind != "bwrap":
+            return runner, env, str(scratch)
+        shown = python_paths()
+        for h in hidden:
+            h = Path(os.path.realpath(h))
+            if _under(h, shown):
+                raise SandboxError(f"{h} would be visible to student code (it lies inside {next(p for p in shown if _under(h, [p]))}); "
+                                   f"move it out of the Python installation and the mlcourse package")
+        size = str(limits.file_mb << 20)
+        args = [self.exe, "--unshare-all", "--unshare-user", "--disable-userns", "--uid", "65534", "--gid", "65534",
+                "--hostname", "grader", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
+        for d in SYSTEM_DIRS:
+            if os.path.islink(d):
+                args += ["--symlink", os.readlink(d), d]
+            elif os.path.isdir(d):
+                args += ["--ro-bind", d, d]
+        for f in ETC_FILES:
+            if os.path.exists(f"/etc/{f}"):
+                args += ["--ro-bind", f"/etc/{f}", f"/etc/{f}"]
+        args += ["--dev", "/dev", "--proc", "/proc", "--size", size, "--tmpfs", "/tmp",
+                 "--size", size, "--tmpfs", HOME]
+        for p in shown:
+            if not _under(p, [Path(d) for d in SYSTEM_DIRS]):
+                args += ["--ro-bind", str(p), str(p)]
+        args += ["--ro-bind", str(source), mount, "--chdir", HOME, "--"]
+        return args + runner, env, str(scratch)
+
+    def start(self, source: Path, notebook: str, limits: Limits, scratch: Path, *,
+              hidden: list[Path] = ()) -> subprocess.Popen:
+        argv, env, cwd = self.command(source, notebook, limits, scratch, hidden=hidden)
+        return subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, start_new_session=True)
