@@ -35,7 +35,7 @@ import nbformat
 
 from mlcourse.course.notebooks import DETERMINISTIC_ENV, read
 from mlcourse.grading import FAIL, PASS, RECORDED
-from mlcourse.course.sandbox import Limits, Sandbox
+from mlcourse.course.sandbox import Limits, Sandbox, deterministic_env
 
 QUESTION_RE = re.compile(r"""\bcheck\(\s*(["'])(.+?)\1""")
 GRACE = 60.0  # seconds on top of the notebook limit for the grader's own start and finish
@@ -179,13 +179,18 @@ def grade_with_key(path: Path, key: Path, limits: Limits, sandbox: str = "auto",
     graded = Graded(student or path.stem, Path(key).stem, path, keyed=True)
     k = Key.load(Path(key))
     try:
-        _read_submission(path)
+        submission = _read_submission(path)
     except Exception as exc:
         graded.error = f"cannot read {path.name}: {type(exc).__name__}: {exc}"
         return graded
-    cfg = {"key": str(Path(key).resolve()), "submission": str(path.resolve()),
+    found, how = k.match(submission)
+    missing = [a for a, h in how.items() if h == "missing"]
+    if missing:
+        graded.warnings.append(f"no answer cell found for: {', '.join(missing)}")
+    cfg = {"steps": k.script(found), "submission": str(path.resolve()),
            "source": str(source or source_for(path, Path(key).parent)), "sandbox": sandbox,
-           "limits": limits.__dict__, "hidden": [str(Path(key).resolve().parent), *map(str, hidden)]}
+           "limits": limits.__dict__, "hidden": [str(Path(key).resolve().parent), *map(str, hidden)],
+           "env": deterministic_env()}
     proc = subprocess.Popen([sys.executable, "-I", "-m", "mlcourse.course.verdict"], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=grader_env(),
                             start_new_session=True)
@@ -202,10 +207,6 @@ def grade_with_key(path: Path, key: Path, limits: Limits, sandbox: str = "auto",
             graded.sandbox = str(ev.get("summary", ""))
         elif kind in ("warning", "error"):
             graded.warnings.append(str(ev.get("text", "")))
-        elif kind == "matched":
-            missing = [a for a, how in ev.get("how", {}).items() if how == "missing"]
-            if missing:
-                graded.warnings.append(f"no answer cell found for: {', '.join(missing)}")
     ended = any(ev.get("event") == "done" for ev in events)
     for q in k.questions:  # every question of the key gets a verdict, whatever happened
         r = by_name.get(q.name)

@@ -24,9 +24,16 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import nbformat
+from typing import TYPE_CHECKING
 
-from mlcourse.course import notebooks as nbs
+if TYPE_CHECKING:
+    import nbformat
+
+
+def _nbs():
+    from mlcourse.course import notebooks  # jupytext and nbformat: not needed by the grader's process
+
+    return notebooks
 
 ANSWER_META = "mlcourse"
 _QUESTION_RE = re.compile(r"""\bcheck\(\s*(["'])(.+?)\1""")  # cell metadata: {"mlcourse": {"answer": "<answer id>"}}
@@ -80,7 +87,7 @@ def loaded_names(source: str) -> frozenset[str]:
 
 
 def _bound(stmt: ast.stmt) -> list[str]:
-    return nbs._stores(stmt)
+    return _nbs()._stores(stmt)
 
 
 def _check_call(node: ast.AST) -> ast.Call | None:
@@ -120,7 +127,7 @@ def _questions_in(stmt: ast.stmt) -> list[tuple[str, int, bool]]:
 def _solution_spans(source: str) -> list[tuple[int, int]]:
     """1-based line ranges of each ``### BEGIN SOLUTION`` … ``### END SOLUTION`` block."""
     spans = []
-    for m in nbs.SOLUTION_RE.finditer(source):
+    for m in _nbs().SOLUTION_RE.finditer(source):
         first = source.count("\n", 0, m.start()) + 1
         last = source.count("\n", 0, m.end() - 1) + 1
         spans.append((first, last))
@@ -148,7 +155,7 @@ def answer_ids(nb: nbformat.NotebookNode) -> dict[int, str]:
     ids: dict[int, str] = {}
     seen: dict[str, int] = {}
     for i, cell in enumerate(nb.cells):
-        if cell.cell_type != "code" or not nbs.SOLUTION_RE.search(cell.source):
+        if cell.cell_type != "code" or not _nbs().SOLUTION_RE.search(cell.source):
             continue
         base = ",".join(answer_names(cell.source)) or f"answer{len(ids) + 1}"
         seen[base] = seen.get(base, 0) + 1
@@ -184,6 +191,7 @@ class Key:
     @classmethod
     def load(cls, path: Path) -> "Key":
         path = Path(path)
+        nbs = _nbs()
         nb = nbs.read(path)
         name = path.stem
         ids = answer_ids(nb)
@@ -235,6 +243,37 @@ class Key:
             raise KeyProblem(f"{path}: no `with check(\"…\")` cell, so nothing to grade")
         return cls(path, name, cells, questions)
 
+    # ------------------------------------------------------------------------------- the plan
+    def script(self, found: dict[str, list[str]]) -> list[dict]:
+        """What the grader's process does, cell by cell (plain JSON, so that it needs neither
+        jupytext nor nbformat): ``grader`` — the source it runs itself (a set-up cell, an answer's
+        stub, a check cell); ``student`` — the sources the student's process runs (set-up cells,
+        the submission's answer cells or the stub where one is missing, and the statements of check
+        cells outside the checks that a later cell of the student's side reads); ``fetch`` — the
+        answer names a later cell of the grader's reads, asked for after an answer cell."""
+        needed: set[str] = set()
+        later: set[str] = set()
+        steps: list[dict] = []
+        for c in reversed(self.cells):
+            if c.kind == "skip":
+                continue
+            if c.kind == "setup":
+                student = [c.source]
+            elif c.kind == "answer":
+                student = found.get(c.answer_id) or [c.stub]
+            else:
+                student = [seg for seg, binds, _ in c.plain if binds & needed]
+            for src in student:
+                needed |= loaded_names(src)
+            step = {"index": c.index, "kind": c.kind, "grader": c.stub if c.kind == "answer" else c.source,
+                    "student": student, "answer_names": list(c.answer_names),
+                    "fetch": [n for n in c.answer_names if n in later],
+                    "questions": [{"name": q.name, "points": q.points, "recorded": q.recorded,
+                                   "reads": sorted(q.reads)} for q in self.questions if self.cells[q.cell] is c]}
+            later |= loaded_names(c.stub) if c.kind == "answer" else c.loads
+            steps.append(step)
+        return steps[::-1]
+
     # ------------------------------------------------------------------------ matching a submission
 
     def exercise_code(self) -> list[tuple[str, str]]:
@@ -244,7 +283,7 @@ class Key:
             if c.kind == "skip":
                 continue
             out.append((c.answer_id if c.kind == "answer" else c.kind,
-                        c.stub if c.kind == "answer" else nbs.HIDDEN_RE.sub("", c.source)))
+                        c.stub if c.kind == "answer" else _nbs().HIDDEN_RE.sub("", c.source)))
         return out
 
     def match(self, submission: nbformat.NotebookNode) -> tuple[dict[str, list[str]], dict[str, str]]:
@@ -276,7 +315,7 @@ class Key:
         """Positional fallback for cells without ids: the order-preserving matching of the exercise's
         code cells to the submission's that maximises their similarity (same source; an answer cell
         binding the answer's names; a check cell checking the same questions)."""
-        ex = [(c, c.stub if c.kind == "answer" else nbs.HIDDEN_RE.sub("", c.source))
+        ex = [(c, c.stub if c.kind == "answer" else _nbs().HIDDEN_RE.sub("", c.source))
               for c in self.cells if c.kind != "skip"]
         theirs = []
         for cell in student:

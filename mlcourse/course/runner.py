@@ -130,11 +130,16 @@ def rebuild_error(kind: Any, message: Any) -> BaseException:
     return cls(text if cls is not RuntimeError or kind == "RuntimeError" else f"{kind}: {text}")
 
 
+def _is_generator(obj: Any) -> bool:
+    torch = sys.modules.get("torch")
+    return torch is not None and type(obj) is torch.Generator
+
+
 def _mutable(obj: Any) -> bool:
-    if isinstance(obj, (list, dict, set, bytearray)):
-        return True
-    name = type(obj).__module__.split(".")[0]
-    return name in ("torch", "numpy") and type(obj).__name__ in ("Tensor", "Parameter", "ndarray", "Generator")
+    """Kinds of argument a function can change in place (and whose changes are written back)."""
+    torch, np = sys.modules.get("torch"), sys.modules.get("numpy")
+    return (isinstance(obj, (list, dict, set)) or (torch is not None and isinstance(obj, (torch.Tensor, torch.Generator)))
+            or (np is not None and isinstance(obj, np.ndarray)))
 
 
 class Server:
@@ -159,7 +164,7 @@ class Server:
 
     # ---------------------------------------------------------------------- values: ours → grader
     def extension(self, obj: Any):
-        if type(obj).__name__ == "Generator" and type(obj).__module__ == "torch":
+        if _is_generator(obj):
             return "gen", obj.get_state()
         if callable(obj):
             self.counter += 1
@@ -177,9 +182,7 @@ class Server:
 
     @staticmethod
     def _generator_only(obj: Any):
-        if type(obj).__name__ == "Generator" and type(obj).__module__ == "torch":
-            return "gen", obj.get_state()
-        return None
+        return ("gen", obj.get_state()) if _is_generator(obj) else None
 
     # ----------------------------------------------------------------------- values: grader → ours
     def resolve(self, name: str, payload: Any) -> Any:

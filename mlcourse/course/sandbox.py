@@ -30,13 +30,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import mlcourse
-from mlcourse.course.notebooks import DETERMINISTIC_ENV
 
 HOME = "/home/student"
 SUBMISSION = "/submission"
 ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "alternatives", "fonts",
              "mime.types", "passwd", "group", "nsswitch.conf", "host.conf", "hosts")
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+
+
+def deterministic_env() -> dict[str, str]:
+    """The environment every notebook execution of the course gets (threads, seeds)."""
+    from mlcourse.course.notebooks import DETERMINISTIC_ENV
+
+    return dict(DETERMINISTIC_ENV)
 
 
 class SandboxError(RuntimeError):
@@ -124,7 +130,7 @@ class Sandbox:
                 "limits: student code can read and write the grading user's files and use the network")
 
     def command(self, source: Path, notebook: str, limits: Limits, scratch: Path, *,
-                hidden: list[Path] = ()) -> tuple[list[str], dict[str, str], str]:
+                hidden: list[Path] = (), base_env: dict | None = None) -> tuple[list[str], dict[str, str], str]:
         """(argv, environment, cwd) that start :mod:`mlcourse.course.runner` on ``source`` (the
         submission's folder, or its file alone). ``hidden`` are paths student code must not see:
         it is an error if one of them lies inside a folder the sandbox shows."""
@@ -145,7 +151,7 @@ class Sandbox:
                "USER": "student", "LOGNAME": "student", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
                "TMPDIR": "/tmp" if self.kind == "bwrap" else str(scratch), "MPLBACKEND": "Agg",
                "MPLCONFIGDIR": f"{home}/.config/matplotlib", "PYTHONDONTWRITEBYTECODE": "1",
-               "MLCOURSE_DEVICE": "cpu", "CUDA_VISIBLE_DEVICES": "", **DETERMINISTIC_ENV}
+               "MLCOURSE_DEVICE": "cpu", "CUDA_VISIBLE_DEVICES": "", **(base_env or deterministic_env())}
         if self.kind != "bwrap":
             return runner, env, str(scratch)
         shown = python_paths()
@@ -174,7 +180,7 @@ class Sandbox:
         return args + runner, env, str(scratch)
 
     def start(self, source: Path, notebook: str, limits: Limits, scratch: Path, *,
-              hidden: list[Path] = ()) -> subprocess.Popen:
-        argv, env, cwd = self.command(source, notebook, limits, scratch, hidden=hidden)
+              hidden: list[Path] = (), base_env: dict | None = None) -> subprocess.Popen:
+        argv, env, cwd = self.command(source, notebook, limits, scratch, hidden=hidden, base_env=base_env)
         return subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, start_new_session=True)

@@ -40,7 +40,6 @@ from pathlib import Path
 from typing import Any, Callable
 
 from mlcourse.course import wire
-from mlcourse.course.key import Key, loaded_names
 from mlcourse.course.runner import ALLOWED_ERRORS, make_shell
 from mlcourse.course.sandbox import Limits, Sandbox, SandboxError
 
@@ -106,8 +105,8 @@ class Student:
     replay of everything that had completed (so one crash or timeout costs one answer)."""
 
     def __init__(self, sandbox: Sandbox, source: Path, notebook: str, limits: Limits, deadline: float,
-                 hidden: list[Path], resolve: Callable, extension: Callable) -> None:
-        self.sandbox, self.source, self.notebook, self.limits = sandbox, source, notebook, limits
+                 hidden: list[Path], resolve: Callable, extension: Callable, env: dict | None = None) -> None:
+        self.sandbox, self.source, self.notebook, self.limits, self.env = sandbox, source, notebook, limits, env
         self.deadline, self.hidden, self.resolve, self.extension = deadline, hidden, resolve, extension
         self.scratch = Path(tempfile.mkdtemp(prefix="mlcourse-grade-"))
         self.proc = None
@@ -127,7 +126,8 @@ class Student:
         self.buf.clear()
         run = self.scratch / f"run{self.restarts}"
         run.mkdir()
-        self.proc = self.sandbox.start(self.source, self.notebook, self.limits, run, hidden=self.hidden)
+        self.proc = self.sandbox.start(self.source, self.notebook, self.limits, run, hidden=self.hidden,
+                                       base_env=self.env)
         try:
             msg = self._recv(min(time.monotonic() + STARTUP_TIMEOUT, self.deadline))
         except (EOFError, wire.WireError) as exc:
@@ -444,11 +444,13 @@ class AnswerState:
 
 
 class KeyRun:
+    """The grader's process: runs the script :meth:`mlcourse.course.key.Key.script` made."""
+
     def __init__(self, cfg: dict, emit: Callable[[dict], None]) -> None:
         self.cfg, self.emit = cfg, emit
         self.limits = Limits(**cfg["limits"])
         self.deadline = time.monotonic() + self.limits.notebook_timeout
-        self.key = Key.load(Path(cfg["key"]))
+        self.steps: list[dict] = cfg["steps"]
         self.records: list[dict] = []
         self.answer_state: dict[str, AnswerState] = {}
         self.setup_names: set[str] = set()
@@ -524,111 +526,70 @@ class KeyRun:
         changed = {k for k, v in self.ns.items() if before.get(k) != id(v)}
         return result, changed
 
-    def plan(self, found: dict[str, list[str]]) -> list[list[str]]:
-        """The sources the student's process runs for each key cell: set-up cells, the submission's
-        answer cells (the stub where one is missing), and the statements of check cells (outside
-        the checks) that a later cell of the student's side reads."""
-        needed: set[str] = set()
-        plan: list[list[str]] = [[] for _ in self.key.cells]
-        for idx in reversed(range(len(self.key.cells))):
-            c = self.key.cells[idx]
-            if c.kind == "setup":
-                srcs = [c.source]
-            elif c.kind == "answer":
-                srcs = found.get(c.answer_id) or [c.stub]
-            elif c.kind == "check":
-                srcs = [seg for seg, binds, _ in c.plain if binds & needed]
-            else:
-                srcs = []
-            for s in srcs:
-                needed |= loaded_names(s)
-            plan[idx] = srcs
-        return plan
-
-    def fetch_lists(self) -> list[list[str]]:
-        """For each key cell, the answer names it binds that a later cell of the grader's reads."""
-        later: set[str] = set()
-        out: list[list[str]] = [[] for _ in self.key.cells]
-        for idx in reversed(range(len(self.key.cells))):
-            c = self.key.cells[idx]
-            if c.kind == "answer":
-                out[idx] = [n for n in c.answer_names if n in later]
-                later |= loaded_names(c.stub)
-            elif c.kind in ("setup", "check"):
-                later |= c.loads
-        return out
-
     def run(self) -> None:
-        import nbformat
-
-        sub_path = Path(self.cfg["submission"])
-        submission = nbformat.reads(sub_path.read_text(encoding="utf-8"), as_version=4)
-        found, how = self.key.match(submission)
-        self.emit({"event": "matched", "how": how})
         sandbox = Sandbox.choose(self.cfg.get("sandbox", "auto"))
         self.emit({"event": "sandbox", "kind": sandbox.kind, "summary": sandbox.summary()})
         self.shell = make_shell(self.records)
         self.ns = self.shell.user_ns
+        sub_path = Path(self.cfg["submission"])
         source = Path(self.cfg.get("source") or sub_path)
         hidden = [Path(p) for p in self.cfg.get("hidden", [])]
         self.student = Student(sandbox, source, sub_path.name, self.limits, self.deadline, hidden,
-                               self.resolve, self.extension)
+                               self.resolve, self.extension, env=self.cfg.get("env"))
         try:
-            self._grade(self.plan(found))
+            self._grade()
         finally:
             self.student.close()
             for event in self.student.events:
                 self.emit({"event": "log", "text": event})
 
-    def _grade(self, plan: list[list[str]]) -> None:
-        fetches = self.fetch_lists()
-        for idx, cell in enumerate(self.key.cells):
+    def _grade(self) -> None:
+        for step in self.steps:
             if time.monotonic() >= self.deadline:
                 break
-            if cell.kind == "skip":
-                continue
-            cmds = [self.student.exec(src) for src in plan[idx]]
-            if cell.kind == "setup":
-                result, changed = self.run_here(cell.source)
+            cmds = [self.student.exec(src) for src in step["student"]]
+            names = set(step["answer_names"])
+            if step["kind"] == "setup":
+                result, changed = self.run_here(step["grader"])
                 self.setup_names |= changed
                 if not result.success:
                     err = result.error_before_exec or result.error_in_exec
-                    self.emit({"event": "warning", "text": f"key cell {cell.index} raised {type(err).__name__} "
+                    self.emit({"event": "warning", "text": f"key cell {step['index']} raised {type(err).__name__} "
                                f"in the grader: {(str(err).splitlines() or [''])[0][:200]}"})
-            elif cell.kind == "answer":
-                _, changed = self.run_here(cell.stub)
-                self.setup_names |= changed - set(cell.answer_names)
-                self.setup_names -= set(cell.answer_names)
+            elif step["kind"] == "answer":
+                _, changed = self.run_here(step["grader"])
+                self.setup_names = (self.setup_names | changed) - names
                 for c in cmds:
                     self.student.wait(c)
                 state = _worst(cmds)
-                for n in cell.answer_names:
+                for n in names:
                     self.answer_state[n] = state
-                if fetches[idx] and state.status not in BAD:
-                    for name, value in self.student.fetch(fetches[idx]).items():
+                if step["fetch"] and state.status not in BAD:
+                    for name, value in self.student.fetch(step["fetch"]).items():
                         self.ns[name] = value
             else:
-                self._check(cell)
-        for q in self.key.questions:
-            if q.name not in self.judged:
-                self._emit_question(q, False, "timed out: the whole notebook ran over its "
-                                    f"{self.limits.notebook_timeout:g} s limit", "timed out")
+                self._check(step)
+        for step in self.steps:
+            for q in step["questions"]:
+                if q["name"] not in self.judged:
+                    self._emit_question(q, False, "timed out: the whole notebook ran over its "
+                                        f"{self.limits.notebook_timeout:g} s limit", "timed out")
 
-    def _check(self, cell) -> None:
+    def _check(self, step: dict) -> None:
         self.records.clear()
-        restarts_before = len(self.student.events)
+        events_before = len(self.student.events)
         self.student.call_deadline = min(time.monotonic() + self.limits.cell_timeout, self.deadline)
-        result, changed = self.run_here(cell.source)
+        result, changed = self.run_here(step["grader"])
         self.setup_names -= changed
         self.student.call_deadline = float("inf")
         err = result.error_before_exec or result.error_in_exec
-        timed_out = any(e.startswith("timed out") for e in self.student.events[restarts_before:])
+        timed_out = any(e.startswith("timed out") for e in self.student.events[events_before:])
         records = {r.get("question"): r for r in self.records}
-        for q in (q for q in self.key.questions if self.key.cells[q.cell] is cell):
-            read = [self.answer_state[n] for n in sorted(q.reads) if n in self.answer_state]
+        for q in step["questions"]:
+            read = [self.answer_state[n] for n in q["reads"] if n in self.answer_state]
             bad = next((s for s in read if s.status in BAD), None)
             errors = [s for s in read if s.status == "error"]
-            rec = records.get(q.name)
+            rec = records.get(q["name"])
             if bad is not None:
                 passed, note, status = False, _bad_note(bad, self.limits), bad.status
             elif timed_out and not (rec and rec.get("passed")):
@@ -646,15 +607,16 @@ class KeyRun:
                 passed, status = False, "failed"
                 note = (f"the check could not run: {type(err).__name__}: {(str(err).splitlines() or [''])[0][:100]}"
                         if err is not None else "the check did not run")
-            if not passed and errors:
+            if not passed and errors:  # say what went wrong first: the name it should bind is missing
                 kind, text = errors[0].detail
-                note += f" (your answer cell raised {kind}{': ' + text if text else ''})"
+                raised = f"your answer cell raised {kind}{': ' + text if text else ''}"
+                note, status = (raised, "failed") if status == "unanswered" else (f"{note} ({raised})", status)
             self._emit_question(q, passed, note, status)
 
-    def _emit_question(self, q, passed: bool, note: str, status: str) -> None:
-        self.judged.add(q.name)
-        self.emit({"event": "question", "question": q.name, "points": q.points, "passed": bool(passed),
-                   "note": note, "recorded": q.recorded, "status": status})
+    def _emit_question(self, q: dict, passed: bool, note: str, status: str) -> None:
+        self.judged.add(q["name"])
+        self.emit({"event": "question", "question": q["name"], "points": q["points"], "passed": bool(passed),
+                   "note": note, "recorded": q["recorded"], "status": status})
 
 
 SHIP_LIMIT = 1 << 20  # bytes: a function reading more data than this is called back instead

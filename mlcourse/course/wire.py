@@ -86,7 +86,7 @@ class _Encoder:
     def __init__(self, extension: Extension | None, strict: bool) -> None:
         self.out = bytearray()
         self.extension = extension
-        self.strict = strict  # strict: no extensions, no Unsupported (raise WireError instead)
+        self.strict = strict  # strict: raise WireError instead of encoding Unsupported
 
     def u32(self, n: int) -> None:
         self.out += struct.pack(">I", n)
@@ -146,7 +146,7 @@ class _Encoder:
     def _array_like(self, obj: Any, t: type, depth: int) -> bool:
         np, torch = _numpy(), _torch()
         if np is not None and issubclass(t, np.ndarray):
-            arr = np.ascontiguousarray(obj)
+            arr = np.array(obj, order="C", copy=not obj.flags.c_contiguous)  # (ascontiguousarray makes 0-d 1-d)
             if arr.dtype.kind not in NUMPY_KINDS:
                 return False
             self.out += b"a"
@@ -208,7 +208,7 @@ class _Encoder:
         return False
 
     def _other(self, obj: Any, t: type, depth: int) -> None:
-        if not self.strict and self.extension is not None:
+        if self.extension is not None:
             found = self.extension(obj)
             if found is not None:
                 name, payload = found
@@ -219,8 +219,7 @@ class _Encoder:
         if self.strict:
             raise WireError(f"cannot encode a {t.__qualname__}")
         self.out += b"U"
-        self.text(f"{t.__module__}.{t.__qualname__}" if t.__module__ not in ("builtins", "__main__")
-                  else t.__qualname__)
+        self.text(f"{t.__module__}.{t.__name__}" if t.__module__ not in ("builtins", "__main__") else t.__name__)
 
 
 def encode(obj: Any, extension: Extension | None = None, *, strict: bool = False) -> bytes:
