@@ -29,7 +29,7 @@ import nbformat
 import pytest
 
 from mlcourse.course import notebooks as nbs
-from mlcourse.course.grade import Submission, collect, grade_all, grade_with_key
+from mlcourse.course.grade import Submission, collect, grade_all, grade_with_key, source_for
 from mlcourse.course.sandbox import Limits, bwrap_path
 from mlcourse.grading import CHECK_MIMETYPE
 
@@ -195,12 +195,14 @@ while True:
     "os_exit": ("double", "import os\nos._exit(3)"),
     "memory_hog": ("area", "hog = []\nwhile True:\n    hog.append(bytearray(256 << 20))"),
     "function_never_returns": ("double", "def double(xs):\n    while True:\n        pass"),
+    "function_exits": ("double", "def double(xs):\n    import os\n    os._exit(4)"),
 }
 EXPECTED = {  # score out of 4 (Q1: 1, Q2: 2, Q3: 1 point)
     "correct": 4, "correct_alternative": 4, "correct_without_ids": 4, "correct_split_cell": 4,
     "correct_reordered": 4, "wrong": 0, "stub": 0, "answer_cell_deleted": 2, "check_cells_deleted": 0,
     "bonus_check_added": 0, **{name: 0 for name in ATTACKS},
     "sigint_ignored_loop": 3, "os_exit": 2, "memory_hog": 3, "function_never_returns": 2,
+    "function_exits": 2,
 }
 NEEDS_BWRAP = {"reads_the_key", "writes_outside", "network"}
 
@@ -367,7 +369,7 @@ def test_the_batch_grades_every_submission_into_a_gradebook(batch) -> None:
     assert done.returncode == 0 and "Traceback" not in done.stdout + done.stderr
     assert len(batch["grades"]) == len(EXPECTED) >= 20
     assert (batch["base"] / "grades" / "feedback" / f"correct__{NAME}.txt").read_text().count("score: 4/4") == 1
-    assert "90_synthetic: 22 graded" in done.stdout  # the summary table
+    assert f"90_synthetic: {len(EXPECTED)} graded" in done.stdout  # the summary table
 
 
 @pytest.mark.parametrize("student", sorted(EXPECTED))
@@ -404,6 +406,8 @@ def test_limits_cost_only_the_question_they_hit_and_say_why(batch) -> None:
     assert hog["result"] != "passed" and "MemoryError" in hog["note"]
     never = _q(batch, "function_never_returns")["Q2 double"]
     assert never["result"] == "timed out" and "timed out" in never["note"]
+    exits = _q(batch, "function_exits")["Q2 double"]
+    assert exits["result"] == "crashed" and "ended the Python process" in exits["note"] and "4" in exits["note"]
 
 
 def test_grading_ends_within_its_limits(batch) -> None:
@@ -445,6 +449,70 @@ def test_without_bubblewrap_the_verdicts_still_hold(batch) -> None:
     graded = grade_all(subs, Limits(**LIMITS), "none", jobs=2)
     assert {g.student: g.score for g in graded} == {n: EXPECTED[n] for n in names}
     assert all("NONE" in g.sandbox for g in graded)
+
+
+def test_the_whole_notebook_has_a_time_limit(batch) -> None:
+    """An answer cell that sleeps under the cell limit but past the notebook's: what was graded
+    stays graded, the rest says "timed out", and grading stops at the notebook limit."""
+    slow = batch["base"] / "slow"
+    slow.mkdir()
+    nb = _with_answers(nbs.make_exercise(nbs.read(batch["key"]), NAME),
+                       {**CORRECT, "double": "import time\ntime.sleep(1000)\n" + CORRECT["double"]})
+    nbs._write_ipynb(nb, slow / f"{NAME}.ipynb")
+    start = time.monotonic()
+    g = grade_with_key(slow / f"{NAME}.ipynb", batch["key"], Limits(cell_timeout=300, notebook_timeout=20))
+    assert time.monotonic() - start < 20 + 15
+    notes = {r.question: (r.passed, r.note) for r in g.results}
+    assert notes["Q1 area"] == (True, "")
+    for q in ("Q2 double", "Q3 letter"):
+        assert notes[q] == (False, "timed out: the whole notebook ran over its 20 s limit"), notes
+
+
+def test_collect_names_students_and_keeps_other_work_out_of_reach(tmp_path: Path) -> None:
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    (keys / f"{NAME}.py").write_text(KEY)
+    (keys / "91_other.py").write_text(KEY)
+    ex = nbs.make_exercise(nbs.read(keys / f"{NAME}.py"), NAME)  # its metadata names 90_synthetic
+    flat, carol, lone = tmp_path / "flat", tmp_path / "nested" / "carol", tmp_path / "lone"
+    for d in (flat, carol, lone):
+        d.mkdir(parents=True)
+    for stem in ("alice_90_synthetic", "bob-90_synthetic"):
+        nbs._write_ipynb(ex, flat / f"{stem}.ipynb")
+    mystery = copy.deepcopy(ex)
+    mystery.metadata.pop("mlcourse")
+    nbs._write_ipynb(mystery, flat / "mystery.ipynb")
+    nbs._write_ipynb(ex, carol / "homework.ipynb")
+    nbs._write_ipynb(ex, lone / "mine.ipynb")
+    subs, errors = collect([flat, tmp_path / "nested"], sorted(keys.glob("*.py")))
+    by = {s.student: s for s in subs}
+    assert set(by) == {"alice", "bob", "carol"} and [e.path.name for e in errors] == ["mystery.ipynb"]
+    assert all(s.key.name == f"{NAME}.py" for s in subs)
+    assert by["alice"].source == (flat / "alice_90_synthetic.ipynb").resolve()  # not bob's folder
+    assert by["carol"].source == carol.resolve()  # a student's own folder
+    assert source_for(flat / "alice_90_synthetic.ipynb", keys / f"{NAME}.py") == (flat / "alice_90_synthetic.ipynb").resolve()
+    assert source_for(lone / "mine.ipynb", keys / f"{NAME}.py") == lone.resolve()
+    assert source_for(keys / "x.ipynb", keys / f"{NAME}.py") == (keys / "x.ipynb").resolve()  # never the key's folder
+
+
+def test_a_self_check_survives_loops_and_exits(tmp_path: Path) -> None:
+    """Without a key (a student's own run): the same sandbox and limits, one question per casualty."""
+    from mlcourse.course.grade import self_check
+    from mlcourse.course.sandbox import Sandbox
+
+    cells = ["from mlcourse.grading import check",
+             "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass",
+             'with check("Q1 after a loop", hint="h"):\n    assert True',
+             "import os\nos._exit(1)",
+             'with check("Q2 after an exit", hint="h"):\n    assert True',
+             'with check("Q3 in a loop", hint="h"):\n    while True:\n        pass']
+    path = tmp_path / "mine.ipynb"
+    nbs._write_ipynb(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells]), path)
+    before = path.read_bytes()
+    g = self_check(path, Limits(cell_timeout=3, notebook_timeout=60), Sandbox.choose())
+    assert [(r.question, r.passed, r.status) for r in g.results] == [
+        ("Q1 after a loop", True, "passed"), ("Q2 after an exit", True, "passed"), ("Q3 in a loop", False, "timed out")]
+    assert g.results[2].note.startswith("timed out") and path.read_bytes() == before
 
 
 def test_timeout_must_be_positive(tmp_path: Path) -> None:

@@ -98,12 +98,24 @@ def _read_submission(path: Path) -> nbformat.NotebookNode:
 
 
 def source_for(path: Path, key: Path | None, *, alone: bool = False) -> Path:
-    """What the student's process gets a copy of: the notebook's folder, or the notebook alone when
-    that folder holds the key (or other students' notebooks)."""
-    folder = path.resolve().parent
-    if alone or (key is not None and _overlap(folder, key.resolve())):
-        return path.resolve()
+    """What the student's process gets a copy of: the notebook's folder — or the notebook alone when
+    that folder holds the key or other notebooks (other students' work must stay out of reach)."""
+    path = path.resolve()
+    folder = path.parent
+    if alone or _holds_other_notebooks(folder, path) or (key is not None and _overlap(folder, key.resolve())):
+        return path
     return folder
+
+
+def _holds_other_notebooks(folder: Path, path: Path, budget: int = 5000) -> bool:
+    """Whether ``folder`` holds a notebook besides ``path`` (True too when it is too large to tell)."""
+    seen = 0
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        seen += len(files) + len(dirs)
+        if seen > budget or any(f.endswith(".ipynb") and Path(root, f) != path for f in files):
+            return True
+    return False
 
 
 def _overlap(a: Path, b: Path) -> bool:

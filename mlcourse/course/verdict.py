@@ -285,7 +285,8 @@ class Student:
         restart the process, replay what had completed, and resend what was still queued."""
         culprit = self.pending.popitem(last=False)[1]
         culprit.status, culprit.detail = why, detail
-        self.events.append(f"{why}: command {culprit.seq} ({culprit.kind})")
+        how = " ".join(detail).strip()
+        self.events.append(f"{why}: command {culprit.seq} ({culprit.kind})" + (f" — {how}" if how else ""))
         self._kill()
         queued = list(self.pending.values())
         self.pending.clear()
@@ -562,6 +563,8 @@ class KeyRun:
                 for c in cmds:
                     self.student.wait(c)
                 state = _worst(cmds)
+                if state.status in BAD and time.monotonic() >= self.deadline:
+                    break  # the whole notebook ran out of time: the rest is "timed out"
                 for n in names:
                     self.answer_state[n] = state
                 if step["fetch"] and state.status not in BAD:
@@ -572,8 +575,11 @@ class KeyRun:
         for step in self.steps:
             for q in step["questions"]:
                 if q["name"] not in self.judged:
-                    self._emit_question(q, False, "timed out: the whole notebook ran over its "
-                                        f"{self.limits.notebook_timeout:g} s limit", "timed out")
+                    self._emit_question(q, False, self.overall_note, "timed out")
+
+    @property
+    def overall_note(self) -> str:
+        return f"timed out: the whole notebook ran over its {self.limits.notebook_timeout:g} s limit"
 
     def _check(self, step: dict) -> None:
         self.records.clear()
@@ -583,19 +589,28 @@ class KeyRun:
         self.setup_names -= changed
         self.student.call_deadline = float("inf")
         err = result.error_before_exec or result.error_in_exec
-        timed_out = any(e.startswith("timed out") for e in self.student.events[events_before:])
+        new_events = self.student.events[events_before:]
+        timed_out = any(e.startswith("timed out") for e in new_events)
+        crashed = next((e for e in new_events if e.startswith("crashed")), None)
+        overall = time.monotonic() >= self.deadline
         records = {r.get("question"): r for r in self.records}
         for q in step["questions"]:
             read = [self.answer_state[n] for n in q["reads"] if n in self.answer_state]
             bad = next((s for s in read if s.status in BAD), None)
             errors = [s for s in read if s.status == "error"]
             rec = records.get(q["name"])
-            if bad is not None:
+            ok = bool(rec and rec.get("passed"))
+            if overall and not ok:
+                passed, note, status = False, self.overall_note, "timed out"
+            elif bad is not None:
                 passed, note, status = False, _bad_note(bad, self.limits), bad.status
-            elif timed_out and not (rec and rec.get("passed")):
+            elif crashed and not ok:
+                how = crashed.split(" — ", 1)[1] if " — " in crashed else ""
+                passed, note, status = False, f"your code ended the Python process running it{f' ({how})' if how else ''}", "crashed"
+            elif timed_out and not ok:
                 passed, note, status = False, (f"timed out: your code ran over the "
                                                f"{self.limits.cell_timeout:g} s limit of this check"), "timed out"
-            elif self.student.lost and not (rec and rec.get("passed")):
+            elif self.student.lost and not ok:
                 passed, note, status = False, ("not graded: your code stopped the Python process running it "
                                                f"{self.student.restarts + 1} times"), "crashed"
             elif rec is not None:
