@@ -5,7 +5,7 @@ else into an inert ``Unsupported``, and refuses malformed input with ``WireError
 random bytes and mutated messages included. A second synthetic key exercises what a check can do with
 a student's function: call it on tensors, arrays and dicts it changes in place, pass it a lambda (run
 on the student's side) or a function with side effects (called back on the grader's side), receive a
-function from it, and hand it a random generator.
+function from it, hand it a random generator, and lend it the set-up's model to train in place.
 """
 
 from __future__ import annotations
@@ -166,6 +166,17 @@ import torch
 
 from mlcourse.grading import check
 
+model = torch.nn.Linear(2, 1, bias=False)
+with torch.no_grad():
+    model.weight.zero_()
+calls = []
+
+
+def counted(x):  # a side effect here, in the grader's process: it must be called back
+    calls.append(x)
+    return 10 * x
+
+
 # %%
 def sgd_step(w, state, lr):
     ### BEGIN SOLUTION
@@ -199,6 +210,17 @@ def draw(g, n):
     ### END SOLUTION
 
 
+def train(net, steps):
+    ### BEGIN SOLUTION
+    opt = torch.optim.SGD(net.parameters(), lr=0.2)
+    x, y = torch.eye(2), torch.tensor([[1.0], [2.0]])
+    for _ in range(steps):
+        opt.zero_grad()
+        ((net(x) - y) ** 2).mean().backward()
+        opt.step()
+    ### END SOLUTION
+
+
 # %% tags=["check"]
 with check("Q1 in place", hint="change the arguments themselves"):
     w, state = torch.ones(3, dtype=torch.float64), {"v": torch.zeros(3, dtype=torch.float64)}
@@ -210,14 +232,6 @@ with check("Q1 in place", hint="change the arguments themselves"):
     assert np.allclose(a, [[0.25, 0.75], [0.5, 0.5]])
 
 # %% tags=["check"]
-calls = []
-
-
-def counted(x):
-    calls.append(x)
-    return 10 * x
-
-
 M = torch.tensor([[0.0, 1.0], [1.0, 0.0]])
 with check("Q2 functions both ways", hint="call what you are given"):
     assert apply(counted, [1, 2, 3]) == [10, 20, 30] and calls == [1, 2, 3]
@@ -234,9 +248,14 @@ with check("Q3 generator", hint="draw from the generator you are given"):
     ref = torch.Generator().manual_seed(5)
     assert torch.equal(first, torch.rand(3, generator=ref, dtype=torch.float64))
     assert torch.equal(second, torch.rand(2, generator=ref, dtype=torch.float64))
+
+# %% tags=["check"]
+with check("Q4 a model trained in place", hint="train the model you are given"):
+    train(model, 300)
+    assert torch.allclose(model.weight, torch.tensor([[1.0, 2.0]]), atol=1e-3)
 '''
-WRONG = {  # no in-place change, a callback never called, the wrong generator
-    "sgd_step,scale_rows,apply,make_adder,draw": '''
+WRONG = {  # no in-place change, a callback never called, the wrong generator, a copy trained
+    "sgd_step,scale_rows,apply,make_adder,draw,train": '''
 import torch
 def sgd_step(w, state, lr):
     w = w - lr * w
@@ -248,6 +267,14 @@ def make_adder(k):
     return lambda x: x + k
 def draw(g, n):
     return torch.rand(n, generator=torch.Generator().manual_seed(5), dtype=torch.float64)
+def train(net, steps):
+    import copy
+    net = copy.deepcopy(net)
+    opt = torch.optim.SGD(net.parameters(), lr=0.2)
+    for _ in range(steps):
+        opt.zero_grad()
+        ((net(torch.eye(2)) - torch.tensor([[1.0], [2.0]])) ** 2).mean().backward()
+        opt.step()
 '''}
 
 
@@ -269,5 +296,5 @@ def test_checks_use_student_functions_as_they_would_in_the_notebook(tmp_path: Pa
     limits = Limits(cell_timeout=60, notebook_timeout=120)
     right = grade_with_key(tmp_path / "right" / "91_calls.ipynb", key, limits)
     wrong = grade_with_key(tmp_path / "wrong" / "91_calls.ipynb", key, limits)
-    assert [r.passed for r in right.results] == [True, True, True], right.results
-    assert [r.passed for r in wrong.results] == [False, False, False], wrong.results
+    assert [r.passed for r in right.results] == [True] * 4, right.results
+    assert [r.passed for r in wrong.results] == [False] * 4, wrong.results

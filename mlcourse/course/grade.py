@@ -126,7 +126,7 @@ def _overlap(a: Path, b: Path) -> bool:
 
 def self_check(path: Path, limits: Limits, sandbox: Sandbox) -> Graded:
     """Run the notebook's own cells in the sandbox and score its own checks (no key)."""
-    from mlcourse.course.verdict import ProcessLost, Student
+    from mlcourse.course.verdict import Student
 
     start = time.monotonic()
     nb = _read_submission(path)  # an unreadable file raises here, before anything runs

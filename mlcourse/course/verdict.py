@@ -35,7 +35,7 @@ import sys
 import tempfile
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -288,7 +288,10 @@ class Student:
         how = " ".join(detail).strip()
         self.events.append(f"{why}: command {culprit.seq} ({culprit.kind})" + (f" — {how}" if how else ""))
         self._kill()
-        queued = list(self.pending.values())
+        queued = [c for c in self.pending.values() if c.kind != "call"]
+        for cmd in self.pending.values():  # calls nested in the one that failed went down with it
+            if cmd.kind == "call":
+                cmd.status, cmd.detail = why, detail
         self.pending.clear()
         while True:
             if self.restarts >= self.limits.restarts or time.monotonic() >= self.deadline:
@@ -352,7 +355,8 @@ class Student:
         if self.lost:
             raise ProcessLost("the student's process was restarted too many times")
         deadline = min(deadline or self.call_deadline, self.deadline)
-        if time.monotonic() >= deadline:
+        if time.monotonic() >= deadline:  # the calls before this one used up the check's time
+            self.events.append("timed out: the check's calls ran over its limit")
             raise TimedOut(f"over the {self.limits.cell_timeout:g} s limit")
         arg_blobs = [wire.encode(a, self.extension) for a in args]
         kwarg_blobs = {k: wire.encode(v, self.extension) for k, v in kwargs.items()}
@@ -377,7 +381,7 @@ class Student:
             d = msg[3] if len(msg) >= 4 and isinstance(msg[3], tuple) and len(msg[3]) == 2 else ("", "")
             raise rebuild(*d)
         try:
-            return wire.decode(msg[3], self.resolve)
+            return wire.decode(msg[3], self.resolve) if isinstance(msg[3], bytes) else wire.Unsupported("?")
         except wire.WireError:
             return wire.Unsupported("a malformed value")
 
@@ -429,6 +433,9 @@ def restore(target: Any, new: Any) -> bool:
             if not (k in target and restore(target[k], v)):
                 target[k] = v
         return True
+    if torch is not None and isinstance(target, torch.nn.Module) and type(new) is dict:
+        target.load_state_dict(new)  # a model the function trained in place
+        return True
     if type(target) is set and type(new) is set:
         target.clear()
         target.update(new)
@@ -462,18 +469,22 @@ class KeyRun:
     def extension(self, obj: Any):
         if isinstance(obj, AnswerFunction):
             return "handle", obj._hid
+        import types
+
         torch = sys.modules.get("torch")
         if torch is not None and isinstance(obj, torch.Generator):
             return "gen", obj.get_state()
-        for name in self.setup_names:
-            if self.ns.get(name, UNBOUND) is obj:
-                return "ref", name
-        imp = importable(obj)
-        if imp is not None:
-            return "imp", imp
-        shipped = self.ship(obj)
-        if shipped is not None:
-            return "code", shipped
+        own = isinstance(obj, types.FunctionType) and obj.__globals__ is self.ns  # defined in a key cell
+        if not own or _pure(obj.__code__):  # a function with side effects runs here, called back
+            for name in self.setup_names:  # the student's process made the same object: use its own
+                if self.ns.get(name, UNBOUND) is obj:
+                    return "ref", name
+            imp = importable(obj)
+            if imp is not None:
+                return "imp", imp
+            shipped = self.ship(obj) if own else None
+            if shipped is not None:
+                return "code", shipped
         if callable(obj):
             cid = self.callback_ids.get(id(obj))
             if cid is None:  # kept alive by the table, so its id is not reused
