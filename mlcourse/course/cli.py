@@ -176,6 +176,10 @@ def cmd_grade(args: argparse.Namespace, _extra: list[str]) -> int:
     from mlcourse.course.grade import collect, grade_all, report, self_check, summary, write_gradebook
     from mlcourse.course.sandbox import Limits, Sandbox, SandboxError
 
+    if os.name == "nt":
+        print("mlcourse grade needs Linux or macOS (it runs notebooks in a separate, limited process); on "
+              "Windows, run the check cells in the notebook itself, or use WSL", file=sys.stderr)
+        return 2
     limits = Limits(cell_timeout=args.timeout, memory_mb=args.memory,
                     notebook_timeout=args.notebook_timeout or max(900.0, 5 * args.timeout))
     paths = [Path(p) for p in args.paths]
@@ -217,6 +221,8 @@ def cmd_grade(args: argparse.Namespace, _extra: list[str]) -> int:
         return 2
     out = Path(args.out) if args.out else (Path("grades") if batch else None)
     print(sandbox.summary(), flush=True)
+    if not args.key:
+        print("no --key: each notebook is scored by its own check cells — a self-check, not a grade", flush=True)
     hidden = [p for p in paths if p.is_dir()] + ([out] if out else [])
     done = []
 

@@ -131,7 +131,9 @@ def self_check(path: Path, limits: Limits, sandbox: Sandbox) -> Graded:
     start = time.monotonic()
     nb = _read_submission(path)  # an unreadable file raises here, before anything runs
     asked = questions(nb)
-    graded = Graded(path.stem, path.stem, path, sandbox=sandbox.summary())
+    origin = nb.metadata.get("mlcourse", {}).get("generated_from") if isinstance(nb.metadata.get("mlcourse"), dict) else None
+    graded = Graded(path.stem, Path(origin).stem if isinstance(origin, str) else path.stem, path,
+                    sandbox=sandbox.summary())
     student = Student(sandbox, source_for(path, None), path.name, limits, start + limits.notebook_timeout, [],
                       resolve=lambda name, payload: None, extension=lambda obj: None)
     cmds = {}
