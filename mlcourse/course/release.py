@@ -47,11 +47,12 @@ On a laptop without a GPU, get PyTorch's CPU build first
 
 ## Exercises
 
-`exercises/NN_*.ipynb` hold the graded questions. Work in a copy, replace each `...` and each
-`raise NotImplementedError()`, and run the check cell under each answer: ✓, or ✗ with a hint
-(multiple-choice answers are only *recorded*: your instructor marks them). `mlcourse grade
-work/NN_….ipynb` runs a whole notebook's checks from a terminal. Your instructor grades with a key
-of their own, which runs only your answer cells: keep helper code inside them.
+`exercises/NN_*.ipynb` hold the graded questions. `mlcourse start NN` copies one into `work/` and
+opens it; replace each `...` and each `raise NotImplementedError()`, and run the check cell under each
+answer: ✓, or ✗ with a hint (multiple-choice answers are only *recorded*: your instructor marks
+them). `mlcourse grade work/NN_….ipynb` runs a whole notebook's checks from a terminal. Your
+instructor grades with a key of their own, which runs only your answer cells: keep helper code
+inside them.
 """
 
 
