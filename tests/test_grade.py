@@ -193,7 +193,7 @@ signal.signal(signal.SIGTERM, signal.SIG_IGN)
 while True:
     pass"""),
     "os_exit": ("double", "import os\nos._exit(3)"),
-    "memory_hog": ("area", "hog = []\nwhile True:\n    hog.append(bytearray(256 << 20))"),
+    "memory_hog": ("area", "hog = [bytearray(64 << 20) for _ in range(4)]\nwhile True:\n    hog.append(bytearray(8 << 30))"),
     "function_never_returns": ("double", "def double(xs):\n    while True:\n        pass"),
     "function_exits": ("double", "def double(xs):\n    import os\n    os._exit(4)"),
 }
@@ -431,6 +431,9 @@ def test_the_csv_agrees_with_grading_each_notebook_alone(batch) -> None:
         per_q[r["student"]] = per_q.get(r["student"], 0) + int(r["points"] or 0)
     assert {s: int(r["score"]) for s, r in batch["grades"].items()} == per_q
     subs, _ = collect([batch["subs"]], [batch["key"]])
+    if bwrap_path() is None:  # without the sandbox these attacks changed their own files
+        subs = [s for s in subs if s.student not in NEEDS_BWRAP]
+        per_q = {k: v for k, v in per_q.items() if k not in NEEDS_BWRAP}
     limits = Limits(**LIMITS)
     with futures.ThreadPoolExecutor(2) as pool:
         alone = list(pool.map(lambda s: grade_with_key(s.path, s.key, limits, source=s.source,
