@@ -284,6 +284,14 @@ def _tree(folder: Path, skip: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file() and skip not in p.parents}
 
 
+def _running(pid: int) -> bool:
+    """A live process (not a zombie waiting to be reaped)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (OSError, IndexError):
+        return False
+
+
 def _runners_left(marker: str) -> list[str]:
     found = []
     for pid in os.listdir("/proc"):
@@ -516,6 +524,33 @@ def test_a_self_check_survives_loops_and_exits(tmp_path: Path) -> None:
     assert [(r.question, r.passed, r.status) for r in g.results] == [
         ("Q1 after a loop", True, "passed"), ("Q2 after an exit", True, "passed"), ("Q3 in a loop", False, "timed out")]
     assert g.results[2].note.startswith("timed out") and path.read_bytes() == before
+
+
+def test_a_submission_cannot_start_more_processes_than_allowed(tmp_path: Path) -> None:
+    """Where the grader may make a control group (as root, as in CI), all of a submission's processes
+    share one limit, and all of them end with it (a bounded stand-in for a fork bomb)."""
+    from mlcourse.course.sandbox import Cgroup, Sandbox
+    from mlcourse.course.verdict import Student
+
+    probe = Cgroup.create(Limits())
+    if probe is None:
+        pytest.skip("no control group here (not root, or no writable cgroup file system)")
+    probe.close()
+    path = tmp_path / "forks.ipynb"
+    nbs._write_ipynb(nbformat.v4.new_notebook(), path)
+    student = Student(Sandbox.choose(), path, path.name, Limits(cell_timeout=60, processes=16),
+                      time.monotonic() + 120, [], None, None)
+    try:
+        cmd = student.wait(student.exec(
+            "import os, time\nstarted = 0\nfor _ in range(40):\n    try:\n        pid = os.fork()\n"
+            "    except OSError:\n        continue\n    if pid == 0:\n        time.sleep(30)\n        os._exit(0)\n"
+            "    started += 1"))
+        started = student.fetch(["started"])["started"]
+        assert cmd.status == "ok" and 0 < started < 16
+        alive = student.cgroup.pids()
+    finally:
+        student.close()
+    assert alive and not [p for p in alive if _running(p)]  # the sleepers were ended
 
 
 def test_timeout_must_be_positive(tmp_path: Path) -> None:

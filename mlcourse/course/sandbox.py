@@ -56,9 +56,10 @@ class Limits:
     memory_mb: int = 4096  # address space of the student's process
     file_mb: int = 256  # largest file it may write; also the size of its private /tmp and home
     restarts: int = 3  # times its process is restarted after a crash or a timeout
+    processes: int = 256  # processes and threads at once (enforced where a cgroup can be made: root)
 
     def __post_init__(self) -> None:
-        for name in ("cell_timeout", "notebook_timeout", "memory_mb", "file_mb"):
+        for name in ("cell_timeout", "notebook_timeout", "memory_mb", "file_mb", "processes"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name.replace('_', ' ')} must be positive, got {getattr(self, name)}")
 
@@ -75,6 +76,15 @@ def bwrap_path() -> str | None:
     except (OSError, subprocess.TimeoutExpired):
         ok = False
     return exe if ok else None
+
+
+@functools.lru_cache(maxsize=None)
+def _can_make_cgroup() -> bool:
+    group = Cgroup.create(Limits())
+    if group is None:
+        return False
+    group.close()
+    return True
 
 
 def _under(path: Path, roots: list[Path]) -> bool:
@@ -105,6 +115,98 @@ def python_paths() -> list[Path]:
     return out
 
 
+class Cgroup:
+    """All of one submission's processes in a control group of their own (where the grader runs as
+    root and may make one): at most ``Limits.processes`` of them, ``Limits.memory_mb`` of memory
+    together, and :meth:`close` ends every one of them, even those that left their process group."""
+
+    ROOT = Path("/sys/fs/cgroup")
+
+    def __init__(self, dirs: list[Path]) -> None:
+        self.dirs = dirs
+
+    @classmethod
+    def create(cls, limits: Limits) -> "Cgroup | None":
+        if not hasattr(os, "geteuid") or os.geteuid() != 0:
+            return None
+        name = f"mlcourse-grade-{os.getpid()}-{os.urandom(4).hex()}"
+        wanted = [("pids", {"pids.max": limits.processes}),
+                  ("memory", {"memory.limit_in_bytes": limits.memory_mb << 20})]
+        if not (cls.ROOT / "pids").is_dir() and (cls.ROOT / "cgroup.controllers").exists():  # cgroup v2
+            wanted = [("", {"pids.max": limits.processes, "memory.max": limits.memory_mb << 20})]
+        group = cls([])
+        try:
+            for controller, files in wanted:
+                d = cls.ROOT / controller / name
+                d.mkdir()
+                group.dirs.append(d)
+                for f, value in files.items():
+                    (d / f).write_text(str(value))
+        except OSError:
+            group.close()
+            return None
+        return group
+
+    def add(self, pid: int) -> None:
+        """Move ``pid`` and every process it has started into the group."""
+        for p in [pid, *_descendants(pid)]:
+            for d in self.dirs:
+                try:
+                    (d / "cgroup.procs").write_text(str(p))
+                except OSError:
+                    pass
+
+    def pids(self) -> set[int]:
+        found = set()
+        for d in self.dirs:
+            try:
+                found |= {int(x) for x in (d / "cgroup.procs").read_text().split()}
+            except OSError:
+                pass
+        return found
+
+    def close(self) -> None:
+        import signal
+        import time
+
+        for _ in range(50):
+            left = self.pids()
+            if not left:
+                break
+            for p in left:
+                try:
+                    os.kill(p, signal.SIGKILL)
+                except OSError:
+                    pass
+            time.sleep(0.02)
+        for d in self.dirs:
+            for _ in range(50):
+                try:
+                    d.rmdir()
+                    break
+                except OSError:
+                    time.sleep(0.02)
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below ``pid``, from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+                ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        for c in children.get(todo.pop(), []):
+            out.append(c)
+            todo.append(c)
+    return out
+
+
 @dataclass
 class Sandbox:
     kind: str  # "bwrap" or "none"
@@ -123,11 +225,12 @@ class Sandbox:
         return cls("bwrap", exe) if exe else cls("none")
 
     def summary(self) -> str:
+        group = " and a process count" if _can_make_cgroup() else ""
         if self.kind == "bwrap":
             return ("sandbox: bubblewrap — no network, no view of files outside the submission, Python "
-                    "and mlcourse; memory, CPU and time limits")
+                    f"and mlcourse; memory, CPU and time limits{group}")
         return ("sandbox: NONE (bubblewrap not found) — only a throwaway folder and memory, CPU and time "
-                "limits: student code can read and write the grading user's files and use the network")
+                f"limits{group}: student code can read and write the grading user's files and use the network")
 
     def command(self, source: Path, notebook: str, limits: Limits, scratch: Path, *,
                 hidden: list[Path] = (), base_env: dict | None = None) -> tuple[list[str], dict[str, str], str]:

@@ -41,7 +41,7 @@ from typing import Any, Callable
 
 from mlcourse.course import wire
 from mlcourse.course.runner import ALLOWED_ERRORS, make_shell
-from mlcourse.course.sandbox import Limits, Sandbox, SandboxError
+from mlcourse.course.sandbox import Cgroup, Limits, Sandbox, SandboxError
 
 UNBOUND = object()
 STARTUP_TIMEOUT = 120.0  # seconds for the student's process to start (Python, IPython, the copy)
@@ -119,6 +119,7 @@ class Student:
         self.last_progress = time.monotonic()
         self.callbacks: dict[int, Callable] = {}
         self.events: list[str] = []
+        self.cgroup = Cgroup.create(limits)
         self._spawn()
 
     # ------------------------------------------------------------------------------- the process
@@ -128,6 +129,8 @@ class Student:
         run.mkdir()
         self.proc = self.sandbox.start(self.source, self.notebook, self.limits, run, hidden=self.hidden,
                                        base_env=self.env)
+        if self.cgroup is not None:
+            self.cgroup.add(self.proc.pid)
         try:
             msg = self._recv(min(time.monotonic() + STARTUP_TIMEOUT, self.deadline))
         except (EOFError, wire.WireError) as exc:
@@ -143,11 +146,19 @@ class Student:
             except Exception:
                 pass
             raise ProcessLost(f"the sandboxed Python process could not start ({why}) {err.decode(errors='replace')}")
+        if self.cgroup is not None:  # before any submitted code runs: whatever bwrap started since
+            self.cgroup.add(self.proc.pid)
         self.last_progress = time.monotonic()
 
     def _kill(self) -> None:
         if self.proc is None:
             return
+        if self.cgroup is not None:
+            for pid in self.cgroup.pids():
+                try:
+                    os.kill(pid, 9)
+                except OSError:
+                    pass
         try:
             os.killpg(self.proc.pid, 9)
         except OSError:
@@ -171,6 +182,8 @@ class Student:
             except Exception:
                 pass
         self._kill()
+        if self.cgroup is not None:
+            self.cgroup.close()
         shutil.rmtree(self.scratch, ignore_errors=True)
 
     # ---------------------------------------------------------------------------------- the wire
