@@ -42,7 +42,7 @@ def converges(eta: float, h: float) -> bool:
 # ### Q1 · The largest stable learning rate
 # For curvature `h = 4.0`, set `eta_max` to the supremum of learning rates for which GD converges.
 
-# %%
+# %% mlcourse={"answer": "eta_max"}
 h = 4.0
 # YOUR CODE HERE: replace each ... with your answer
 eta_max = ...
@@ -58,7 +58,7 @@ with check("Q1 largest stable learning rate", hint="A step multiplies w by (1 - 
 # Write `steps_to_tolerance(eta, h, w0=1.0, tol=1e-6)`: the number of GD steps until $|w_t| < $ `tol`
 # for the first time (0 if $|w_0|$ is already below it). Assume GD converges.
 
-# %%
+# %% mlcourse={"answer": "steps_to_tolerance"}
 def steps_to_tolerance(eta: float, h: float, w0: float = 1.0, tol: float = 1e-6) -> int:
     # YOUR CODE HERE
     raise NotImplementedError()
@@ -85,7 +85,7 @@ with check("Q2 steps to tolerance", hint="Multiply by (1 - eta h) until |w| < to
 # - b) `mlcourse grade exercises/00_start_here.ipynb`
 # - c) `jupyter nbconvert --execute --inplace exercises/00_start_here.ipynb`
 
-# %%
+# %% mlcourse={"answer": "answer"}
 # YOUR CODE HERE: replace each ... with your answer
 answer = ...
 

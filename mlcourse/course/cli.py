@@ -160,16 +160,114 @@ def cmd_check(args: argparse.Namespace, _extra: list[str]) -> int:
     return 1 if found else 0
 
 
+def _positive(kind):
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+        return value
+    return parse
+
+
 def cmd_grade(args: argparse.Namespace, _extra: list[str]) -> int:
-    from mlcourse.course.grade import grade, report
+    from mlcourse.course.grade import collect, grade_all, report, self_check, summary, write_gradebook
+    from mlcourse.course.sandbox import Limits, Sandbox, SandboxError
+
+    if os.name == "nt":
+        print("mlcourse grade needs Linux or macOS (it runs notebooks in a separate, limited process); on "
+              "Windows, run the check cells in the notebook itself, or use WSL", file=sys.stderr)
+        return 2
+    limits = Limits(cell_timeout=args.timeout, memory_mb=args.memory,
+                    notebook_timeout=args.notebook_timeout or max(900.0, 5 * args.timeout))
+    paths = [Path(p) for p in args.paths]
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        print(f"mlcourse grade: cannot read {missing[0]}: no such file or folder", file=sys.stderr)
+        return 2
+    try:
+        sandbox = Sandbox.choose(args.sandbox)
+    except SandboxError as exc:
+        print(f"mlcourse grade: {exc}", file=sys.stderr)
+        return 2
+    keys = None
+    if args.key:
+        key = Path(args.key)
+        keys = sorted(key.glob("[0-9][0-9]_*.py")) or sorted(key.glob("[0-9][0-9]_*.ipynb")) if key.is_dir() else [key]
+        if not keys or not all(k.exists() for k in keys):
+            print(f"mlcourse grade: no key at {key} (a solution notebook, or a folder of them)", file=sys.stderr)
+            return 2
+    batch = len(paths) > 1 or paths[0].is_dir()
+    if not batch and not args.key:  # a student's self-check: one table
+        try:
+            graded = self_check(paths[0], limits, sandbox)
+        except Exception as exc:  # unreadable or missing notebook: the one non-zero exit
+            print(f"mlcourse grade: cannot read {paths[0]}: {type(exc).__name__}: {exc}", file=sys.stderr)
+            return 2
+        print(report(graded.results))
+        print(f"({sandbox.summary()}; self-check: the notebook's own checks, not the instructor's key)")
+        return 0
+    from mlcourse.course.key import KeyProblem
 
     try:
-        results = grade(Path(args.notebook), timeout=args.timeout,
-                        key=Path(args.key) if args.key else None)
-    except Exception as exc:  # unreadable or missing notebook: the one non-zero exit
-        print(f"mlcourse grade: cannot read {args.notebook}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        subs, errors = collect(paths, keys)
+    except KeyProblem as exc:
+        print(f"mlcourse grade: {exc}", file=sys.stderr)
         return 2
-    print(report(results))
+    if not subs and not errors:
+        print(f"mlcourse grade: no notebooks under {', '.join(map(str, paths))}", file=sys.stderr)
+        return 2
+    out = Path(args.out) if args.out else (Path("grades") if batch else None)
+    print(sandbox.summary(), flush=True)
+    if not args.key:
+        print("no --key: each notebook is scored by its own check cells — a self-check, not a grade", flush=True)
+    hidden = [p for p in paths if p.is_dir()] + ([out] if out else [])
+    done = []
+
+    def progress(g) -> None:
+        done.append(g)
+        if batch:
+            print(f"[{len(done)}/{len(subs)}] {g.student} {g.assignment}: "
+                  f"{f'{g.score}/{g.max_score}' if not g.error else 'not graded'} ({g.seconds:.0f} s)", flush=True)
+
+    graded = grade_all(subs, limits, args.sandbox if sandbox.kind == "bwrap" else "none", jobs=args.jobs,
+                       hidden=hidden, progress=progress) + errors
+    if not batch:
+        g = graded[0]
+        if g.error:
+            print(f"mlcourse grade: {g.error}", file=sys.stderr)
+            return 2
+        print(report(g.results, keyed=g.keyed))
+        for w in g.warnings:
+            print(f"note: {w}")
+    else:
+        print(summary(graded))
+    if out is not None:
+        written = write_gradebook(graded, out)
+        print(f"wrote {written[0]}, {written[1]} and {len(written) - 2} feedback files in {out / 'feedback'}")
+    return 1 if any(g.error for g in graded) else 0
+
+
+def cmd_release(args: argparse.Namespace, _extra: list[str]) -> int:
+    from mlcourse.course.notebooks import repo_root
+    from mlcourse.course.release import build_release, leaks
+
+    root = repo_root()
+    try:
+        written = build_release(Path(args.out), root, force=args.force, binder=args.binder, git=args.git)
+    except (ValueError, FileExistsError, OSError) as exc:
+        print(f"mlcourse release: {exc}", file=sys.stderr)
+        return 1
+    _, references = leaks(Path(args.out), root)
+    print(f"wrote {len(written)} files to {args.out}: lectures, exercises (no hidden checks), the mlcourse "
+          f"package, binder/ — no solutions")
+    print(f"checked: no line of a solution's answers, hidden checks or solution-only cells in it "
+          f"({len(references)} answer lines coincide with the package's reference implementations, "
+          f"which the visible checks call)")
+    if args.git:
+        print(f"{args.out} is a git repository with one commit: push it as the students' repository or branch")
     return 0
 
 
@@ -258,11 +356,31 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("topics", nargs="*")
     c.set_defaults(func=cmd_check)
 
-    g = sub.add_parser("grade", help="run a copy of an exercise notebook and score its checks")
-    g.add_argument("notebook")
-    g.add_argument("--timeout", type=int, default=120, help="seconds per cell (default 120)")
-    g.add_argument("--key", help="solution source whose check cells (hidden checks too) replace the notebook's")
+    g = sub.add_parser("grade", help="grade notebooks: a self-check, or an instructor's grading with --key",
+                       description="Grade exercise notebooks. Without --key: run one notebook's own checks "
+                       "(a student's self-check). With --key: the questions, points and checks come from the "
+                       "key only, verdicts are reached outside the student's code, which runs sandboxed; a "
+                       "folder of submissions is graded in parallel into a gradebook (CSV + feedback files).")
+    g.add_argument("paths", nargs="+", metavar="notebook-or-folder")
+    g.add_argument("--key", help="solution notebook, or a folder of them (solutions/), that defines the questions")
+    g.add_argument("--timeout", type=_positive(float), default=120.0, help="seconds per cell (default 120)")
+    g.add_argument("--notebook-timeout", type=_positive(float), default=None,
+                   help="seconds for a whole notebook (default: the larger of 900 and 5 × --timeout)")
+    g.add_argument("--memory", type=_positive(int), default=4096, help="MB of memory for student code (default 4096)")
+    g.add_argument("--jobs", type=_positive(int), default=None, help="notebooks graded at once (default: cores)")
+    g.add_argument("--out", help="folder for grades.csv, questions.csv and feedback/ (default for folders: grades)")
+    g.add_argument("--sandbox", choices=("auto", "bwrap", "none"), default="auto",
+                   help="bwrap: require bubblewrap; auto: use it when it works (default); none: limits only")
     g.set_defaults(func=cmd_grade)
+
+    r = sub.add_parser("release", help="build what students receive: lectures, exercises and the package, "
+                       "without solutions or hidden checks (a folder Binder can launch)")
+    r.add_argument("out", help="folder to write (e.g. build/release)")
+    r.add_argument("--force", action="store_true", help="replace an earlier release in OUT")
+    r.add_argument("--binder", metavar="OWNER/REPO/REF", help="point the Binder links at the release's own "
+                   "repository (e.g. myuni/mlcourse-students/main)")
+    r.add_argument("--git", action="store_true", help="make OUT a git repository with one commit")
+    r.set_defaults(func=cmd_release)
 
     sl = sub.add_parser("slides", help="export lectures to offline reveal.js decks in build/slides/")
     sl.add_argument("topics", nargs="*", help="numbers or names (default: every lecture)")

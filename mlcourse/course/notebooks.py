@@ -7,7 +7,9 @@ Sources of truth are ``lectures/NN_name.py`` and ``solutions/NN_name.py`` (jupyt
 * code between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` becomes a stub that raises
   ``NotImplementedError`` (nbgrader's convention);
 * code between ``### BEGIN HIDDEN CHECKS`` and ``### END HIDDEN CHECKS`` is removed;
-* cells tagged ``solution-only`` (worked answers, discussion) are removed.
+* cells tagged ``solution-only`` (worked answers, discussion) are removed;
+* each answer cell carries ``{"mlcourse": {"answer": <id>}}`` in its metadata, so that grading with
+  the key finds it again in a student's notebook (:mod:`mlcourse.course.key`).
 
 ``problems`` lists everything stale: a pair whose cells differ, a code cell never executed, an exercise
 that differs from a fresh generation. An exercise a student has edited (its cells no longer match the
@@ -151,12 +153,17 @@ def _stable_ids(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 def make_exercise(solution: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
     """The exercise notebook of a solution: answers stubbed, hidden checks and solution-only cells gone."""
+    from mlcourse.course.key import ANSWER_META, answer_ids
+
     cells = [nbformat.v4.new_markdown_cell(EXERCISE_INTRO.format(name=name, number=name[:2]))]
     code = [c.source if c.cell_type == "code" else "" for c in solution.cells]
+    ids = answer_ids(solution)  # kept in each answer cell's metadata: grading with the key finds it
     for i, cell in enumerate(solution.cells):
         if "solution-only" in cell.get("metadata", {}).get("tags", ()):
             continue
         new = copy.deepcopy(cell)
+        if i in ids:
+            new.setdefault("metadata", {})[ANSWER_META] = {"answer": ids[i]}
         if new["cell_type"] == "code":
             read_later = set().union(*(_loaded_names(c) for c in code[i + 1:]))
             new["source"] = _strip_solutions(new["source"], f"solutions/{name}.py cell {i}", read_later)
