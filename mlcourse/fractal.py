@@ -22,7 +22,13 @@ of a step (X W₀ forward and Xᵀ ∂L/∂Z backward) are single matrix product
 block of weights, and the grid is cut into chunks that fit the cache (CPU) or memory (GPU). On CPU
 the chunks are shared out among torch's threads, one chunk per thread at a time. A network whose
 hidden units have all saturated trains only its output layer from then on, a linear least-squares
-problem: its remaining loss curve is computed in closed form (:func:`saturated_losses`).
+problem: its remaining loss curve is computed in closed form (:func:`saturated_losses`). The grid is
+bit for bit the same for any thread count.
+
+The paper's pictures (:data:`PICTURES`: six setups and a zoom sequence over ten decades) are computed
+once by ``python -m mlcourse.fractal --render NAME`` and stored compactly in mlcourse/data/
+(:func:`save`, :func:`load`). How ragged the boundary is, is measured by :func:`box_count`, which is
+checked on sets of known dimension (:func:`known_sets`) and on shuffled pixels (:func:`shuffled`).
 """
 
 from __future__ import annotations
@@ -591,8 +597,8 @@ class Picture:
     def labels(self) -> tuple[str, str]:
         """Axis labels (x, y)."""
         if self.kind == "offset":
-            return "log₁₀ offset o of the initial W₀", "log₁₀ learning rate η (both layers)"
-        return "log₁₀ input-layer rate η₀", "log₁₀ output-layer rate η₁"
+            return "log₁₀ offset o of W₀", "log₁₀ η (both layers)"
+        return "log₁₀ η₀ (input layer)", "log₁₀ η₁ (output layer)"
 
     def path(self) -> Path:
         return DATA_DIR / f"fractal_{self.name}.npz"
@@ -671,8 +677,13 @@ def save(picture: Picture, values: Tensor, codes: Tensor, seconds: float, wall: 
     """Store a computed picture compactly (6-bit colour, outcome codes, zlib) as
     mlcourse/data/fractal_<name>.npz."""
     q = np.rint((restretch(values) + 1) / 2 * (LEVELS - 1)).astype(np.uint8)
+    command = f"python -m mlcourse.fractal --render {picture.name}"
+    default = PICTURES.get(picture.name)
+    for key in ("resolution", "steps"):
+        if default is None or getattr(picture, key) != getattr(default, key):
+            command += f" --{key} {getattr(picture, key)}"
     meta = dict(picture=dataclasses.asdict(picture), seconds=seconds, wall=wall, threads=threads,
-                command=f"python -m mlcourse.fractal --render {picture.name}",
+                command=command,
                 torch=torch.__version__)
     path = picture.path()
     np.savez_compressed(path, colour=q, outcome=np.asarray(codes, dtype=np.uint8),
@@ -858,6 +869,49 @@ def shuffled(values: Tensor | np.ndarray, seed: int = 0) -> np.ndarray:
     sign and destroys every spatial structure, so its boundary is pure noise at every scale."""
     v = np.asarray(values)
     return np.random.default_rng(seed).permutation(v.ravel()).reshape(v.shape)
+
+
+MAX_SPREAD = 0.3
+"""Local slopes may disagree by this much for a box count to count as a straight line (the known
+sets: ≤ 0.12; speckle bends by 0.5–1.8)."""
+MIN_CONTRAST = 0.1
+"""A resolved boundary's dimension differs from that of its shuffled pixels by at least this much."""
+MAX_DRIFT = 0.15
+"""… and moves by at most this much when every second rate is dropped."""
+
+
+@dataclass(frozen=True)
+class DimensionCheck:
+    """The box count of a picture's boundary with its three checks: ``fit`` (:class:`BoxCount`),
+    ``control`` (the dimension fitted to the same pixels shuffled), ``half`` (fitted at half the
+    resolution, None when that leaves fewer than three box sizes) and ``resolved``."""
+
+    fit: BoxCount
+    control: float
+    half: float | None
+
+    @property
+    def resolved(self) -> bool:
+        return (self.fit.spread <= MAX_SPREAD and abs(self.fit.dimension - self.control) >= MIN_CONTRAST
+                and (self.half is None or abs(self.half - self.fit.dimension) <= MAX_DRIFT))
+
+    @property
+    def dimension(self) -> float | None:
+        """The dimension where the structure is resolved, else None (a fit, but no dimension)."""
+        return self.fit.dimension if self.resolved else None
+
+
+def dimension_check(trained: np.ndarray, seed: int = 0) -> DimensionCheck:
+    """Box-count the boundary of a picture (``trained`` [R, R], bool) and check that it is resolved:
+    a straight log-log plot (spread ≤ :data:`MAX_SPREAD`), a dimension at least :data:`MIN_CONTRAST`
+    away from the same pixels shuffled (:func:`shuffled`), and, where every second rate still leaves
+    three box sizes, at most :data:`MAX_DRIFT` away from the fit at half the resolution."""
+    signs = torch.from_numpy(np.where(np.asarray(trained, dtype=bool), -1.0, 1.0))
+    fit = box_count(boundary_mask(signs))
+    control = box_count(boundary_mask(torch.from_numpy(shuffled(signs.numpy(), seed)))).dimension
+    coarse = signs[::2, ::2]
+    half = box_count(boundary_mask(coarse)).dimension if min(coarse.shape) >= 256 else None
+    return DimensionCheck(fit, control, half)
 
 
 def _cover(x: np.ndarray, y: np.ndarray, resolution: int) -> np.ndarray:
