@@ -637,6 +637,12 @@ PICTURES: dict[str, Picture] = {p.name: p for p in [
 """Every cached picture by name: the paper's six setups on their full windows, and the zoom frames."""
 
 
+PAPER_DIMENSIONS = {"tanh": 1.66, "relu": 1.20, "identity": 1.17, "minibatch": 1.55,
+                    "single_point": 1.41, "offset": 1.98}
+"""The paper's box-counting dimension for each setup (Sohl-Dickstein 2024, Fig. 1; width 16, 500–1000
+steps, the median over a deep zoom sequence, porespy's estimator)."""
+
+
 def render(picture: Picture, *, resolution: int | None = None, steps: int | None = None,
            device: runtime.Device = None, progress: bool | Callable[..., Iterable] = False
            ) -> tuple[Tensor, Tensor]:
