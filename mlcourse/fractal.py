@@ -880,8 +880,9 @@ def shuffled(values: Tensor | np.ndarray, seed: int = 0) -> np.ndarray:
 MAX_SPREAD = 0.3
 """Local slopes may disagree by this much for a box count to count as a straight line (the known
 sets: ≤ 0.12; speckle bends by 0.5–1.8)."""
-MIN_CONTRAST = 0.1
-"""A resolved boundary's dimension differs from that of its shuffled pixels by at least this much."""
+MIN_CONTRAST = 0.15
+"""A resolved boundary's box counts differ from those of its shuffled pixels by at least this much,
+in the fitted slope or in a local slope (sparse speckle can match a fitted slope while bending)."""
 MAX_DRIFT = 0.15
 """… and moves by at most this much when every second rate is dropped."""
 
@@ -889,16 +890,23 @@ MAX_DRIFT = 0.15
 @dataclass(frozen=True)
 class DimensionCheck:
     """The box count of a picture's boundary with its three checks: ``fit`` (:class:`BoxCount`),
-    ``control`` (the dimension fitted to the same pixels shuffled), ``half`` (fitted at half the
-    resolution, None when that leaves fewer than three box sizes) and ``resolved``."""
+    ``control`` (the box count of the same pixels shuffled), ``half`` (the dimension fitted at half
+    the resolution, None when that leaves fewer than three box sizes) and ``resolved``."""
 
     fit: BoxCount
-    control: float
+    control: BoxCount
     half: float | None
 
     @property
+    def contrast(self) -> float:
+        """How far the box counts are from the shuffled pixels': the larger of the difference of the
+        fitted slopes and the largest difference of the local slopes."""
+        return float(max(abs(self.fit.dimension - self.control.dimension),
+                         np.abs(self.fit.local - self.control.local).max()))
+
+    @property
     def resolved(self) -> bool:
-        return (self.fit.spread <= MAX_SPREAD and abs(self.fit.dimension - self.control) >= MIN_CONTRAST
+        return (self.fit.spread <= MAX_SPREAD and self.contrast >= MIN_CONTRAST
                 and (self.half is None or abs(self.half - self.fit.dimension) <= MAX_DRIFT))
 
     @property
@@ -909,12 +917,12 @@ class DimensionCheck:
 
 def dimension_check(trained: np.ndarray, seed: int = 0) -> DimensionCheck:
     """Box-count the boundary of a picture (``trained`` [R, R], bool) and check that it is resolved:
-    a straight log-log plot (spread ≤ :data:`MAX_SPREAD`), a dimension at least :data:`MIN_CONTRAST`
-    away from the same pixels shuffled (:func:`shuffled`), and, where every second rate still leaves
+    a straight log-log plot (spread ≤ :data:`MAX_SPREAD`), box counts at least :data:`MIN_CONTRAST`
+    away from those of the same pixels shuffled (:func:`shuffled`), and, where every second rate still leaves
     three box sizes, at most :data:`MAX_DRIFT` away from the fit at half the resolution."""
     signs = torch.from_numpy(np.where(np.asarray(trained, dtype=bool), -1.0, 1.0))
     fit = box_count(boundary_mask(signs))
-    control = box_count(boundary_mask(torch.from_numpy(shuffled(signs.numpy(), seed)))).dimension
+    control = box_count(boundary_mask(torch.from_numpy(shuffled(signs.numpy(), seed))))
     coarse = signs[::2, ::2]
     half = box_count(boundary_mask(coarse)).dimension if min(coarse.shape) >= 256 else None
     return DimensionCheck(fit, control, half)
