@@ -20,8 +20,9 @@
 
 # %% [markdown]
 # # 08 · Fractal trainability — exercises
-# Rebuild the pieces of the picture: the convergence measure, the boundary, a box count, and a
-# prediction of where the boundary starts. The network is lecture 08's: width 8, tanh, 72 points.
+# Six graded questions: rebuild the pieces of the picture (the convergence measure, the boundary, a
+# box count), predict where the boundary starts, explain its flat part, and turn a minibatch into a
+# weighted full batch. The network is lecture 08's: width 8, tanh, 72 points.
 
 # %%
 import math
@@ -52,8 +53,15 @@ def measure(losses: torch.Tensor) -> torch.Tensor:
 
 # %% tags=["check"]
 curves = torch.stack([fr.train_losses(problem, 1.0, lr_out, steps=60) for lr_out in (10.0, 60.0, 300.0)])
-with check("Q1 convergence measure", hint="Replace non-finite losses first, then normalise by the first loss, then clip."):
+odd = torch.rand(4, 30, dtype=torch.float64, generator=torch.Generator().manual_seed(1)) * 3
+odd[1, 7:] = float("inf")  # overflowed: counts as 1e6 before normalising
+odd[2, 1:] = 1e9  # finite but beyond the clip
+odd[3, 1:10] = 5 * odd[3, 0]  # a bump early on ...
+odd[3, -20:] = odd[3, 0] * torch.linspace(1.5, 0.2, 20)  # ... and the last 20 average below the start
+with check("Q1 convergence measure", hint="Follow the order of the sentence: replace, normalise, clip, "
+           "then decide on the last 20 values only."):
     assert torch.allclose(measure(curves), fr.convergence_measure(curves), rtol=1e-12)
+    assert torch.allclose(measure(odd), fr.convergence_measure(odd), rtol=1e-12)
 
 
 # %% [markdown]
@@ -70,15 +78,16 @@ def boundary(values: torch.Tensor) -> torch.Tensor:
 
 # %% tags=["check"]
 grid = fr.trainability_grid(problem, (3.0, 4.0), (1.1, 1.5), resolution=32, device=cpu)
-with check("Q2 boundary mask", hint="Compare the smallest and the largest of the four corners of each block."):
+with check("Q2 boundary mask", hint="Stack the four corners of every block; what must be true of their "
+           "smallest and largest value?"):
     assert torch.equal(boundary(grid), fr.boundary_mask(grid))
 
 
 # %% [markdown]
 # ### Q3 · Counting boxes
 # Write `count_boxes(mask, s)`: tile the bool image `mask` with s×s boxes starting at the top-left
-# corner (boxes at the right and bottom edges may be cut off) and return how many boxes contain at
-# least one `True` pixel but are not entirely `True` (only their pixels inside the image count).
+# corner (boxes at the right and bottom edges may be cut off: they count like the others) and return
+# how many boxes contain at least one `True` pixel.
 
 # %%
 def count_boxes(mask: np.ndarray, s: int) -> int:
@@ -88,10 +97,12 @@ def count_boxes(mask: np.ndarray, s: int) -> int:
 
 
 # %% tags=["check"]
-edges = np.asarray(fr.boundary_mask(grid))
-with check("Q3 box counting", hint="Loop over box corners with a stride of s; a slice past the edge is simply shorter."):
-    sizes = fr.box_sizes(min(edges.shape))
-    assert [count_boxes(edges, int(s)) for s in sizes] == list(fr.box_counts(edges, sizes))
+edges = np.asarray(fr.boundary_mask(grid))  # 31 × 31: the boxes at the edges are cut off
+edges_t = edges.T.copy()
+with check("Q3 box counting", hint="Step over the box corners with stride s; a slice past the edge is "
+           "simply shorter."):
+    for m in (edges, edges_t):
+        assert [count_boxes(m, s) for s in (2, 4, 8, 16)] == list(fr.box_counts(m, np.array([2, 4, 8, 16])))
 
 
 # %% [markdown]
@@ -106,7 +117,8 @@ log_edge = ...
 
 
 # %% tags=["check"]
-with check("Q4 the small-input-rate edge", hint="ŷ = H W₁ / w is linear in W₁; GD on a quadratic diverges past 2/λ_max."):
+with check("Q4 the small-input-rate edge", hint="ŷ = H W₁ / w is linear in W₁: write the loss as a quadratic "
+           "in W₁ (mind the mean and the square). Then ask when one GD step on f(x) = λx²/2 makes |x| grow."):
     lo, hi, res = log_edge - 0.25, log_edge + 0.25, 41
     strip = fr.trainability_grid(problem, (-3.0, -2.0), (lo, hi), resolution=res, device=cpu)
     diverged = (strip[:, 0] >= 0).nonzero()
@@ -128,7 +140,8 @@ answer = ...
 
 
 # %% tags=["check"]
-with check("Q5 bounded hidden layer", hint="How large can |ŷ| get if W₁ is fixed and W₀ is anything?", recorded=True):
+with check("Q5 bounded hidden layer", hint="Two of the options are claims you can test in one line each "
+           "(a gradient at the initial weights; the formula for Z). Rule them out first.", recorded=True):
     one_of(answer, "abc")
 
 
@@ -147,10 +160,11 @@ def minibatch_weights(idx: torch.Tensor, n: int) -> torch.Tensor:
 
 
 # %% tags=["check"]
-with check("Q6 minibatch weights", hint="Count how often each point was drawn (torch.bincount), then "
-           "rescale so that the two means agree."):
+with check("Q6 minibatch weights", hint="Count how often each point was drawn, then choose the factor "
+           "that makes the two means equal for a loss that is 1 on every point."):
     idx = fr.minibatches(problem.n_points, 16, 1, seed=3)[0]
     per_point = ((torch.tanh(math.sqrt(2) * problem.X @ problem.W0 / math.sqrt(problem.width))
                   @ problem.W1 / problem.width - problem.Y) ** 2).squeeze(1)
-    assert torch.allclose(per_point[idx].mean(), (minibatch_weights(idx, problem.n_points) * per_point).mean())
+    for draw in (idx, torch.tensor([5, 5, 9])):  # the second draws point 5 twice
+        assert torch.allclose(per_point[draw].mean(), (minibatch_weights(draw, problem.n_points) * per_point).mean())
 

@@ -17,9 +17,10 @@
 # # 08 · Fractal trainability
 # [![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/mlcourse/mlcourse/HEAD?urlpath=lab/tree/lectures/08_fractal_trainability.ipynb)
 #
-# Is training a neural network simple? Train one tiny network for every pair of learning rates and
-# colour the pixel by whether training worked: the border between success and failure is a fractal
-# (Sohl-Dickstein, *The boundary of neural network trainability is fractal*, 2024).
+# **Why does the border between learning rates that train and learning rates that do not look like
+# the Mandelbrot set?** Below, every pixel is one small network trained by gradient descent with its
+# own pair of learning rates: blue trained, red did not. Left, the whole range of rates; right, the
+# same border magnified ten billion times.
 
 # %% slideshow={"slide_type": "skip"} tags=["colab", "remove-cell"]
 # On Google Colab only: install the course into this runtime (Colab's GPU is used when present).
@@ -34,104 +35,117 @@ if "google.colab" in sys.modules:
 
 # %% slideshow={"slide_type": "skip"}
 import math
-import time
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.colors import ListedColormap
 
 import mlcourse
 from mlcourse import fractal as fr
-from mlcourse.widgets import live, slider
+from mlcourse.widgets import choice, live, log_slider, slider
 
 device = mlcourse.setup()
-cpu = torch.device("cpu")  # the reference numbers below are computed on the CPU, 1 thread
+cpu = torch.device("cpu")  # the numbers printed below are computed on the CPU
 
-# %% [markdown] slideshow={"slide_type": "slide"}
-# ## What we want from an optimizer
-# - it converges — most of the time, and from most initial weights;
-# - it converges fast, and the result generalizes;
-# - it is robust to small perturbations of the system;
-# - it needs little memory;
-# - it needs no hyperparameter tuning.
-#
-# The last wish is the subject of this lecture: how does "it trains" depend on the learning rates?
+
+def show(colour, picture, ax, title=None, bar=False, window=None):
+    """Draw a re-stretched picture (blue trained, red not) over its log10 window."""
+    x, y = window or (picture.x, picture.y)
+    im = ax.imshow(colour, origin="lower", cmap=fr.CMAP, vmin=-1, vmax=1, extent=(*x, *y),
+                   aspect="auto", interpolation="nearest")
+    xlabel, ylabel = picture.labels
+    ax.set(title=title or picture.title, xlabel=xlabel, ylabel=ylabel)
+    ax.grid(False)
+    if bar:
+        cb = ax.figure.colorbar(im, ax=ax, ticks=[-0.62, 0.62], fraction=0.05, pad=0.03)
+        cb.ax.set_yticklabels(["trained", "did not\ntrain"])
+        cb.set_label("dark: slow to decide")
+    return im
+
+
+def centred(picture, ax):
+    """Label a zoom frame's axes by the offset from the window's centre, in decades."""
+    (x0, x1), (y0, y1) = picture.x, picture.y
+    half = (x1 - x0) / 2
+    for axis, lo, hi in ((ax.xaxis, x0, x1), (ax.yaxis, y0, y1)):
+        c = (lo + hi) / 2
+        axis.set_major_formatter(plt.FuncFormatter(lambda v, _, c=c: f"{round((v - c) / half):+d}".replace("+0", "0")))
+    ax.set_xticks([picture.x[0], sum(picture.x) / 2, picture.x[1]])
+    ax.set_yticks([picture.y[0], sum(picture.y) / 2, picture.y[1]])
+
+
+pictures = {name: fr.load(name) for name in fr.PICTURES}
+
+# %% slideshow={"slide_type": "-"}
+full, deep = pictures["tanh"], pictures[f"zoom{fr.ZOOM_LEVELS[-1]}"]
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.8))
+show(full.colour, full.picture, ax1, f"all rates: {full.picture.resolution}² networks")
+show(deep.colour, deep.picture, ax2, f"a window {9 / 10 ** fr.ZOOM_LEVELS[-1]:.0e} decades wide", bar=True)
+centred(deep.picture, ax2)
+ax2.set(xlabel="η₀ offset from the centre (half-widths)", ylabel="η₁ offset (half-widths)")
+fig.tight_layout()
+plt.show()
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# Ask the room: if you double the learning rate and training still works, will 1.9× work too?
-# The answer after this lecture: near the edge, not necessarily — the set of good rates is ragged.
+# Ask the room before anything else: if training works at a learning rate and fails at twice it, is
+# there one clean threshold in between? For a quadratic, yes. Here, not even ten decades down.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## The setup (the author's, exactly)
-# One hidden layer, no biases, mean-field scaling, width 8 (the paper: 16):
-# $$Z = X W_0/\sqrt{w},\qquad H = \tanh(\sqrt2\, Z),\qquad \hat y = H W_1 / w .$$
-# $X, Y, W_0, W_1 \sim \mathcal N(0, 1)$; input dimension $= w$, one target, and as many training points
-# as parameters ($w^2 + w = 72$). Full-batch gradient descent on the mean squared error, with
-# **one learning rate per layer**: $\eta_0$ for $W_0$, $\eta_1$ for $W_1$, 100 steps.
+# ## The big picture
+# The Mandelbrot set colours each complex number $c$ by whether iterating $z \mapsto z^2 + c$ from
+# $z = 0$ stays bounded. Gradient descent iterates a map too:
+# $$\theta_{t+1} = \theta_t - \eta \odot \nabla L(\theta_t),$$
+# and we colour each pair of learning rates $\eta = (\eta_0, \eta_1)$ by whether the loss goes down or
+# blows up. In both, the colour of a pixel is decided by many iterations of a nonlinear map, and a
+# tiny change of the parameter can be amplified step after step. Such boundaries are typically fractal.
+#
+# The plan: the simplest case, which we can solve exactly and which is *not* fractal; the real network
+# and its pictures; a zoom over ten decades; and an honest measurement of how ragged the boundary is.
 
-# %% slideshow={"slide_type": "subslide"}
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## The network (the author's setup)
+# One hidden layer, no biases, mean-field scaling, width $w = 8$ (the paper: 16):
+# $$Z = X W_0/\sqrt{w},\qquad H = \tanh(\sqrt2\, Z),\qquad \hat y = H W_1 / w .$$
+# $X, Y, W_0, W_1 \sim \mathcal N(0, 1)$; input dimension $w$, one target, and as many training points
+# as parameters ($w^2 + w = 72$). Full-batch gradient descent on the mean squared error with **one
+# learning rate per layer**: $\eta_0$ for $W_0$, $\eta_1$ for $W_1$.
+
+# %% slideshow={"slide_type": "-"}
 problem = fr.make_problem(8, seed=0)
-print(f"X {tuple(problem.X.shape)}, Y {tuple(problem.Y.shape)}, "
-      f"W0 {tuple(problem.W0.shape)}, W1 {tuple(problem.W1.shape)}, {problem.n_points} points")
+print(f"X {tuple(problem.X.shape)}, Y {tuple(problem.Y.shape)}, W0 {tuple(problem.W0.shape)}, "
+      f"W1 {tuple(problem.W1.shape)}: {problem.W0.numel() + problem.W1.numel()} parameters, "
+      f"{problem.n_points} points")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## One network, one pixel
-# Record the loss before every step, normalise by the first: $v_t = L_t / L_0$ (non-finite → $10^6$,
+# Record the loss before every step and normalise by the first: $v_t = L_t / L_0$ (non-finite → $10^6$,
 # clipped at $10^6$). Training **converged** if the mean of the last 20 $v_t$ is below 1. The pixel's
 # value is $-\sum_t v_t$ if it converged and $+\sum_t 1/v_t$ if not: the sign says which side, the size
-# how slowly it got there or how fast it left.
+# how slowly it got there or how fast it left. A loss can fail in two ways: it can end above its start
+# while staying finite (**did not converge**), or overflow (**diverged**).
 
 # %% slideshow={"slide_type": "subslide"}
 fig, ax = plt.subplots()
-for lr_in, lr_out in [(1.0, 10.0), (1.0, 60.0), (1.0, 200.0)]:
+ax.set(yscale="log", ylim=(1e-2, 1e220))
+ax.set_autoscaley_on(False)  # the overflowing curve reaches 1e307 before inf: no margin above that
+for lr_in, lr_out in [(1.0, 10.0), (1e3, 30.0), (1.0, 200.0), (1.0, 1e3)]:
     losses = fr.train_losses(problem, lr_in, lr_out, steps=100)
     value = fr.convergence_measure(losses).item()
-    _ = ax.semilogy(losses.numpy(), label=f"$\\eta_0$={lr_in:g}, $\\eta_1$={lr_out:g}: value {value:+.1f}")
-ax.set(title="Three pixels: loss curves and their convergence measure", xlabel="step", ylabel="training loss")
-ax.legend(fontsize=9)
+    kind = fr.OUTCOMES[fr.outcome(losses).item()]
+    _ = ax.plot(losses.numpy(), label=f"η₀ = {lr_in:g}, η₁ = {lr_out:g}:\n{kind}, value {value:+.3g}")
+ax.set(title="Four pixels: their loss curves", xlabel="step", ylabel="training loss")
+ax.legend(fontsize=10, loc="center left", bbox_to_anchor=(1.02, 0.5))
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## The Mandelbrot analogy
-# The Mandelbrot set colours each $c$ by whether iterating $z \mapsto z^2 + c$ from $z = 0$ stays bounded.
-# Here each $(\eta_0, \eta_1)$ iterates the gradient-descent map $\theta \mapsto \theta - \eta \odot \nabla L(\theta)$
-# from the same $\theta_0$, and we ask the same question: bounded (trains) or not (diverges).
-# Both are iterated nonlinear maps with a parameter; both have fractal boundaries.
+# ## The simplest exact case: a quadratic has no fractal
+# With $\eta_0 \to 0$ only $W_1$ learns, and the loss is *quadratic* in $W_1$ with Hessian
+# $A = 2 H^\top H/(n w^2)$. Along the $i$-th eigenvector of $A$ the error is multiplied by
+# $1 - \eta_1 \lambda_i$ at every step, so GD converges exactly when $\eta_1 < 2/\lambda_{\max}$: the
+# trainable rates form one interval with one sharp edge. Nothing ragged can happen. The grid agrees:
 
-# %% [markdown] slideshow={"slide_type": "slide"}
-# ## The full window: $10^{-3} \ldots 10^{6}$ on both axes
-# 64 × 64 = 4096 networks, trained together as one tensor program (`fr.trainability_grid`).
-# Blue: converged; red: diverged; the colour's depth is the rank of the measure within its sign.
-
-# %% slideshow={"slide_type": "skip"}
-def show(values, lr_in, lr_out, title, ax=None):
-    """Plot a grid of the convergence measure over its log10 window (blue trained, red diverged)."""
-    if ax is None:
-        _, ax = plt.subplots(figsize=(4.6, 4.0))
-    _ = ax.imshow(fr.restretch(values), origin="lower", cmap="RdBu_r", vmin=-1, vmax=1,
-                  extent=(*lr_in, *lr_out), aspect="auto", interpolation="nearest")
-    ax.set(title=title, xlabel="log10 input-layer rate $\\eta_0$", ylabel="log10 output-layer rate $\\eta_1$")
-    ax.grid(False)
-    return ax.figure
-
-
-# %% slideshow={"slide_type": "subslide"}
-FULL = (-3.0, 6.0)
-full = fr.trainability_grid(problem, FULL, FULL, resolution=64, device=cpu)
-_ = show(full, FULL, FULL, "Trainability, width 8, 100 steps")
-plt.show()
-print(f"trained: {(full < 0).double().mean().item():.1%} of the window")
-
-# %% [markdown] slideshow={"slide_type": "notes"}
-# For tanh the input layer alone cannot make the loss explode: H stays in [-1, 1], so with a small
-# output rate any input rate "trains". The interesting boundary is the roughly horizontal one.
-
-# %% [markdown] slideshow={"slide_type": "slide"}
-# ## Where the boundary meets the left edge
-# With $\eta_0 \to 0$ only $W_1$ learns: the loss is quadratic in $W_1$ with Hessian
-# $2 H^\top H/(n w^2)$, and GD on a quadratic first diverges at $\eta_1 = 2/\lambda_{\max}$.
-
-# %% slideshow={"slide_type": "subslide"}
+# %% slideshow={"slide_type": "-"}
 H0 = fr.activation(problem.X @ problem.W0 / math.sqrt(problem.width))
 lam = torch.linalg.eigvalsh(2 * H0.T @ H0 / (problem.n_points * problem.width**2)).max().item()
 edge = math.log10(2 / lam)
@@ -139,19 +153,19 @@ lo, hi, res = edge - 0.25, edge + 0.25, 41
 strip = fr.trainability_grid(problem, (-3.0, -2.0), (lo, hi), resolution=res, device=cpu)
 first = int((strip[:, 0] >= 0).nonzero()[0])
 seen = lo + (hi - lo) * (first - 0.5) / (res - 1)
-assert abs(seen - edge) < 0.02
-print(f"log10(2/λ_max) = {edge:.3f}; first divergence on the grid at {seen:.3f}")
+print(f"log10(2/λ_max) = {edge:.3f}; first untrained pixel of the left column at {seen:.3f} "
+      f"(pixel size {(hi - lo) / (res - 1):.4f})")
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
-# Above that edge a thin band still trains: a loss that starts to blow up moves $W_0$ enough, even at
-# $\eta_0 = 10^{-3}$, to catch itself (a "catapult"). That band is where the ragged part begins.
+# What breaks when $\eta_0 > 0$: $H$ moves with $W_0$, the loss is no longer quadratic, and whether a
+# run recovers from a large step depends on where the previous steps left $W_0$. That memory of the
+# whole trajectory is what the Mandelbrot map has too.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## And the right edge: saturated units
+# ## The other exact edge: saturated units
 # At $\eta_0 = 10^{6}$ one step throws $W_0$ so far that every unit saturates: $\tanh$ sits at
-# $\pm 1$, $1 - H^2 \approx 0$, and $W_0$ all but stops moving. From then on only $W_1$ trains, on the
-# *saturated* features, so the edge is once more $2/\lambda_{\max}$ — of a different $H$, fixed after
-# the first step (which $\eta_1$ does not touch).
+# $\pm 1$, $1 - H^2 = 0$, and $W_0$ stops moving. From then on only $W_1$ trains, on *fixed* ±1
+# features: a quadratic again, with its edge at $2/\lambda_{\max}$ of the saturated features.
 
 # %% slideshow={"slide_type": "subslide"}
 W0_sat = problem.W0 - 1e6 * torch.func.grad(fr.loss)(problem.W0, problem.W1, problem.X, problem.Y)
@@ -162,145 +176,244 @@ edge_sat = math.log10(2 / lam_sat)
 lo, hi = edge_sat - 0.25, edge_sat + 0.25
 strip = fr.trainability_grid(problem, (5.0, 6.0), (lo, hi), resolution=res, device=cpu)
 first = int((strip[:, -1] >= 0).nonzero()[0])
-seen = lo + (hi - lo) * (first - 0.5) / (res - 1)
-assert abs(seen - edge_sat) < 0.02 and (strip[:first, -1] < 0).all() and (strip[first:, -1] >= 0).all()
+seen_sat = lo + (hi - lo) * (first - 0.5) / (res - 1)
 print(f"after one step: min |√2 z| = {math.sqrt(2) * Z_sat.abs().min().item():.1f}, "
       f"max |1 − H²| = {(1 - H_sat**2).abs().max().item():.0e}")
-print(f"log10(2/λ_max) of the saturated features = {edge_sat:.3f}; first divergence at {seen:.3f}")
+print(f"log10(2/λ_max) of the saturated features = {edge_sat:.3f}; first untrained pixel at {seen_sat:.3f}")
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Once every |√2 z| ≥ 19.07, tanh rounds to exactly ±1 in float64 and W0 is frozen for good; the rest
+# of the loss curve is GD on a quadratic, known in closed form (fr.saturated_losses). The grid uses
+# that shortcut for such networks instead of training them step by step.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## All the rates at once
+# One network per pixel, $10^{-3} \ldots 10^{6}$ on both axes, trained together as one tensor program.
+# Colours as in the paper: each side re-stretched by rank, dark where training was slow to decide —
+# which is next to the boundary. Right: the three outcomes.
+
+# %% slideshow={"slide_type": "-"}
+OUTCOME_COLOURS = ListedColormap(["#3b6fb6", "#f2b134", "#a3142c"])
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.8), gridspec_kw={"width_ratios": [1.2, 1]})
+show(full.colour, full.picture, ax1, f"tanh, {full.picture.steps} steps", bar=True)
+ax2.imshow(full.outcome, origin="lower", cmap=OUTCOME_COLOURS, vmin=-0.5, vmax=2.5,
+           extent=(*full.picture.x, *full.picture.y), aspect="auto", interpolation="nearest")
+ax2.set(title="outcome", xlabel=full.picture.labels[0], ylabel=full.picture.labels[1])
+ax2.grid(False)
+handles = [plt.Rectangle((0, 0), 1, 1, color=OUTCOME_COLOURS(k)) for k in range(3)]
+ax2.legend(handles, fr.OUTCOMES, loc="upper left", bbox_to_anchor=(1.02, 1), fontsize=10)
+fig.tight_layout()
+plt.show()
+shares = np.bincount(full.outcome.ravel(), minlength=3) / full.outcome.size
+print(", ".join(f"{name}: {share:.1%}" for name, share in zip(fr.OUTCOMES, shares)))
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# For tanh the input layer alone cannot make the loss explode (H stays in [−1, 1]), so the interesting
+# border is the roughly horizontal one. Its left end is the quadratic edge, its right end the
+# saturated one; in between it bends and frays. "Did not converge" is rare in this window: nearly
+# every run that fails overflows.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Zooming in: ten decades
+# Each frame magnifies the previous one 100× around the same point on the border (axes: offset from
+# the centre in half-widths of the frame). The border does not straighten out as we zoom: there is
+# new structure at every scale. Some frames look like noise: there the outcome changes faster than
+# from one pixel to the next — chaos that this resolution does not resolve.
+
+# %% slideshow={"slide_type": "-"}
+zoom = [pictures[f"zoom{k}"] for k in fr.ZOOM_LEVELS]
+fig, axes = plt.subplots(2, 3, figsize=(10, 6.4))
+for ax, frame, level in zip(axes.flat, zoom, fr.ZOOM_LEVELS):
+    show(frame.colour, frame.picture, ax, f"width {9 / 10**level:.0e} decades" if level else "width 9 decades")
+    centred(frame.picture, ax)
+    ax.set(xlabel="", ylabel="")
+fig.supxlabel("η₀: offset from the centre (half-widths)", fontsize=11)
+fig.supylabel("η₁: offset (half-widths)", fontsize=11)
+fig.tight_layout()
+plt.show()
+c = fr.ZOOM_CENTRE
+print(f"centre: log10 η₀ = {c[0]:.12f}, log10 η₁ = {c[1]:.12f}; {zoom[0].picture.steps} steps per frame; "
+      f"pixels: {', '.join(f'{f.picture.resolution}²' for f in zoom)}")
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Float64 matters here: neighbouring pixels of the last frame differ in the 13th significant digit
+# of the rate. The rates themselves are exact to about 1e−16, so the structure is the training's, not
+# rounding's. The paper's deepest windows are about 1e−12 of the full one, computed on a GPU.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## How ragged? Box counting, checked first
+# Cover a set with boxes of side $s$ and count $N(s)$, the boxes that hold part of it. A smooth curve
+# has $N \propto s^{-1}$, an area $N \propto s^{-2}$; the **box-counting dimension** is the slope of
+# $-\log N$ against $\log s$. Before we trust it on our boundary, we check it on sets whose dimension
+# we know, drawn at several resolutions (boxes of 2 pixels up to 1/32 of the image):
+
+# %% slideshow={"slide_type": "-"}
+for R in (256, 512, 1024):
+    row = []
+    for name, (mask, truth) in fr.known_sets(R).items():
+        row.append(f"{name} {fr.box_count(mask).dimension:.3f} ({truth:.3f})")
+    print(f"{R:4d}²: " + "; ".join(row))
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## … and on noise
+# Random speckle has no dimension at all. Its box count bends: small boxes each hold a single
+# speckle, large ones all hold some. Any straight line through it gives a number that depends on the
+# density and on the resolution. So every dimension below comes with two checks: **is the plot
+# straight** (the local slopes agree), and **does it differ from the same pixels shuffled**?
+
+# %% slideshow={"slide_type": "-"}
+rng = np.random.default_rng(0)
+fig, ax = plt.subplots()
+known = fr.known_sets(512)
+for name in ("line", "Koch curve", "Sierpinski triangle", "filled disc"):
+    bc = fr.box_count(known[name][0])
+    _ = ax.loglog(bc.sizes, bc.counts, "o-", label=f"{name}: {bc.dimension:.2f}")
+for density in (0.9, 0.99):
+    speckle = torch.from_numpy(np.where(rng.random((512, 512)) < density, -1.0, 1.0))
+    bc = fr.box_count(fr.boundary_mask(speckle))
+    print(f"speckle boundary, density {density}: local slopes {np.round(bc.local, 2)}, fit {bc.dimension:.2f}")
+    _ = ax.loglog(bc.sizes, bc.counts, "s--", label=f"speckle {density}: bent")
+ax.set(title="Box counts at 512²", xlabel="box side s (pixels)", ylabel="boxes hit N(s)")
+ax.set_xticks(bc.sizes, [str(s) for s in bc.sizes], minor=False)
+ax.xaxis.set_minor_locator(plt.NullLocator())
+ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=10)
+plt.show()
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## The dimension of the border, where it is resolved
+# For each zoom frame: the fit, how much its local slopes disagree (spread), the same frame at half
+# the resolution (every second rate), and the shuffled control — the same pixels in random order,
+# which has the same density of boundary but no structure. A frame counts as **resolved** when its
+# plot is straight (spread ≤ 0.3), its slopes differ from its control's by at least 0.15 (overall or
+# at some scale), and, where the half-resolution value exists, the two agree within 0.15.
+
+# %% slideshow={"slide_type": "-"}
+resolved = []
+for frame, level in zip(zoom, fr.ZOOM_LEVELS):
+    if frame.trained.all() or not frame.trained.any():
+        print(f"width 9e-{level:<2d}: one outcome only, no boundary")
+        continue
+    c = fr.dimension_check(frame.trained)
+    half = "n/a" if c.half is None else f"{c.half:.2f}"
+    verdict = f"dimension {c.dimension:.2f}" if c.resolved else "not resolved: no dimension"
+    print(f"width 9e-{level:<2d}: fit {c.fit.dimension:.2f}, spread {c.fit.spread:.2f}, half resolution "
+          f"{half}, shuffled {c.control.dimension:.2f} (contrast {c.contrast:.2f}) → {verdict}")
+    resolved += [c.dimension] if c.resolved else []
+if resolved:
+    print(f"median over the resolved frames: {np.median(resolved):.2f}")
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# The paper reports 1.66 for tanh, full batch (width 16, its zoom sequence, porespy's estimator).
+# porespy's box count uses sizes from 10 pixels up to the whole image and the median local slope; on
+# sets of known dimension that is biased upward (Sierpinski 1.72 instead of 1.585, Koch 1.36 instead
+# of 1.26 at 1024²), and on speckle it gives 1.8–1.9. Ours keeps to the scales the image resolves.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## The paper's six setups
+# The fractal is not a quirk of tanh or of full batches: ReLU; a linear network (identity, with as
+# many points as the width); minibatches of 16 of the 72 points (the loss is still recorded on all
+# 72); a single training point; and a different pair of hyperparameters — an offset $o$ added to every
+# entry of the initial $W_0$, against one learning rate for both layers.
+
+# %% slideshow={"slide_type": "-"}
+setups = ["tanh", "relu", "identity", "minibatch", "single_point", "offset"]
+fig, axes = plt.subplots(2, 3, figsize=(10, 6.4))
+for ax, name in zip(axes.flat, setups):
+    r = pictures[name]
+    show(r.colour, r.picture, ax, f"{r.picture.title}\n{r.trained.mean():.0%} trained")
+    ax.set(xlabel=r.picture.labels[0] if ax in axes[1] else "",
+           ylabel=r.picture.labels[1] if ax in axes[:, 0] or name == "offset" else "")
+    ax.title.set_fontsize(11)
+fig.tight_layout()
+plt.show()
+for name in setups:
+    r = pictures[name]
+    c = fr.dimension_check(r.trained)
+    ours = f"{c.dimension:.2f}" if c.resolved else "not resolved"
+    print(f"{r.picture.title:40s} {r.picture.resolution}², {r.picture.steps:4d} steps: border dimension "
+          f"{ours} (shuffled {c.control.dimension:.2f}); the paper's deep zoom: {fr.PAPER_DIMENSIONS[name]:.2f}")
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
-# Once *every* $|\sqrt{2} z| \ge 20$, $\tanh$ rounds to exactly $\pm 1$ in float64 and $W_0$ is frozen
-# for good: the rest of the loss curve is GD on a quadratic, known in closed form
-# (`fr.saturated_losses`: along the Hessian's $i$-th eigenvector the residual shrinks by
-# $1 - \eta_1\lambda_i$ a step). The fast grid finishes such networks that way instead of training them.
-
-# %% [markdown] slideshow={"slide_type": "slide"}
-# ## Zooming in
-# Each frame magnifies the previous one 3× around a point on the boundary. At every scale the
-# boundary is as ragged as before — the signature of a fractal. Deep zooms need float64 (the default):
-# in float32 the rates and the training itself blur at the pixel scale.
-
-# %% slideshow={"slide_type": "subslide"}
-centre = (3.5, 1.3)
-fig, axes = plt.subplots(1, 3, figsize=(12, 3.8))
-for ax, magnification in zip(axes, (3, 9, 27)):
-    half = 4.5 / magnification
-    win_in, win_out = (centre[0] - half, centre[0] + half), (centre[1] - half, centre[1] + half)
-    frame = fr.trainability_grid(problem, win_in, win_out, resolution=48, device=cpu)
-    _ = show(frame, win_in, win_out, f"zoom ×{magnification} around (3.5, 1.3)", ax=ax)
-plt.show()
-
-# %% [markdown] slideshow={"slide_type": "slide"}
-# ## How ragged? Box counting
-# Mark the boundary (a sign change inside a 2×2 block), cover it with boxes of side $s$ and count
-# $N(s)$, the boxes it crosses. A smooth curve has $N \propto s^{-1}$, an area $N \propto s^{-2}$; the
-# box-counting dimension is the median local slope $-\,d\log N/d\log s$.
-
-# %% slideshow={"slide_type": "subslide"}
-RAGGED = ((3.0, 4.0), (1.1, 1.5))
-ragged = fr.trainability_grid(problem, *RAGGED, resolution=96, device=cpu)
-d_ragged = fr.box_counting_dimension(fr.boundary_mask(ragged))
-d_smooth = fr.box_counting_dimension(fr.boundary_mask(full))
-assert d_ragged > 1.4 and d_smooth < 1.25
-print(f"ragged window: dimension {d_ragged:.1f};  full window: {d_smooth:.1f}")
-
-# %% slideshow={"slide_type": "subslide"}
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.8))
-_ = show(ragged, *RAGGED, "Ragged window", ax=ax1)
-for grid, name in [(ragged, "ragged window"), (full, "full window")]:
-    mask = fr.boundary_mask(grid)
-    sizes = fr.box_sizes(min(mask.shape))
-    _ = ax2.loglog(sizes, fr.box_counts(mask, sizes), "o-", label=name)
-ax2.set(title="Box counts of the boundary", xlabel="box side s (pixels)", ylabel="boxes crossed N(s)")
-ax2.legend()
-plt.show()
+# Our numbers are not the paper's, and should not be: ours measure each whole window at this
+# resolution, where much of the border is its smooth part; the paper's measure deep zooms (width 16,
+# 500–1000 steps, an estimator that reads high on sets of known dimension). What they share: every
+# border measures above 1, the dimension of a smooth curve.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# Syllabus reference: 1.77 for this window (resolution not stated). The estimate is noisy with few
-# boxes per size, and this window is chaotic, so rounding (thread count, σ vs tanh) moves pixels: over
-# five sub-pixel shifts of the window it stayed within 1.59–1.82 at 96² but spread over 1.24–1.65 at
-# 64²; at 2 threads, 1.30 at 128², 1.44 at 256², 1.62 at 384², 1.71 at 512². The paper reports
-# 1.2–2 across configurations.
-
-# %% [markdown] slideshow={"slide_type": "slide"}
-# ## Variants from the paper
-# The fractal is not a quirk of tanh, nor of full-batch training. Same window, same seed: ReLU
-# ($\sqrt2\,\mathrm{relu}$); a linear network (identity; the author then uses as many points as the
-# width); minibatches of 16 of the 72 points (the loss is still recorded on all 72); a single
-# training point.
-
-# %% slideshow={"slide_type": "subslide"}
-variants = {  # title: (problem, keyword arguments of trainability_grid)
-    "relu": (fr.make_problem(8, nonlinearity="relu", seed=0), {}),
-    "identity, 8 points": (fr.make_problem(8, nonlinearity="identity", n_points=8, seed=0), {}),
-    "tanh, minibatch 16": (problem, {"batch_size": 16}),
-    "tanh, 1 point": (fr.make_problem(8, n_points=1, seed=0), {}),
-}
-fig, axes = plt.subplots(2, 2, figsize=(10, 7.6))
-for ax, (name, (variant, kwargs)) in zip(axes.flat, variants.items()):
-    grid = fr.trainability_grid(variant, FULL, FULL, resolution=48, device=cpu, **kwargs)
-    _ = show(grid, FULL, FULL, f"{name}: {(grid < 0).double().mean().item():.0%} trained", ax=ax)
-fig.tight_layout()
-plt.show()
-
-# %% [markdown] slideshow={"slide_type": "notes"}
-# Without a saturating nonlinearity the input layer can blow the loss up too: the boundary now bends
-# along both axes. With minibatches, very large input-layer rates diverge as well (bottom right);
-# with a single point the output-layer edge moves down. The paper finds the boundary fractal in every
-# variant it tried.
-
-# %% [markdown] slideshow={"slide_type": "slide"}
-# ## Another pair of hyperparameters
-# The paper's last variant swaps the axes: one learning rate $\eta$ for both layers, against an offset
-# $o$ added to every entry of the initial $W_0$. Initialisation is a hyperparameter too. Right: a
-# window on its edge, with the box-counting dimension of the boundary.
-
-# %% slideshow={"slide_type": "subslide"}
-windows = {"Initial offset vs learning rate": ((-3.0, 3.0), (-3.0, 3.0)),
-           "its edge": ((1.5, 2.5), (0.9, 1.2))}
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
-for ax, (name, (offset, rate)) in zip(axes, windows.items()):
-    grid = fr.offset_grid(problem, offset, rate, resolution=64, device=cpu)
-    dim = fr.box_counting_dimension(fr.boundary_mask(grid))
-    _ = show(grid, offset, rate, f"{name}: dimension {dim:.2f}", ax=ax)
-    ax.set(xlabel="log10 offset $o$ of the initial $W_0$", ylabel="log10 rate $\eta$ (both layers)")
-fig.tight_layout()
-plt.show()
-
-# %% [markdown] slideshow={"slide_type": "notes"}
-# In the author's notebook the offset is added to $W_0$ before every step, not only at the start;
-# `fr.offset_grid` follows the variant's name and shifts the initialisation only.
+# Without a saturating nonlinearity the input layer can blow the loss up too, so the border bends
+# along both axes (ReLU, identity). With minibatches, large input-layer rates fail as well. The offset
+# panel uses log10 of the offset on x and of the single rate on y.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Zoom yourself
-# Pick a centre and a magnification; the grid is recomputed in the background (progress bar; the
-# title reports networks trained per second). On a CPU it is a 40 × 40 preview; with a GPU, 256 × 256.
+# Magnify up to $10^{10}$ around the point of the zoom sequence, and pan by fractions of the window.
+# Zoom out to $10^4$: the streaks dissolve into noise-like speckle, which is chaos finer than a pixel.
+# On a CPU this is a coarse 40 × 40 preview (a few seconds); with a GPU the same call draws 512 × 512
+# (0.4 s in float32, 0.7 s in float64 on an H100). Change the steps and watch the structure move.
 
 # %% slideshow={"slide_type": "subslide"}
-PREVIEW = 256 if device.type != "cpu" else 40
+PREVIEW = 512 if device.type != "cpu" else 40
 ZOOM_DTYPE = torch.float32 if device.type == "mps" else torch.float64  # Apple's MPS has no float64
 
 
-def zoom(log_lr_in: float = 3.5, log_lr_out: float = 1.3, magnification: float = 0.5,
-         resolution: int = PREVIEW, progress=False):
-    """The trainability grid on a square window 9 / 10**magnification decades wide around the centre."""
-    half = 4.5 / 10**magnification
-    win_in, win_out = (log_lr_in - half, log_lr_in + half), (log_lr_out - half, log_lr_out + half)
-    start = time.perf_counter()
-    grid = fr.trainability_grid(problem, win_in, win_out, resolution=resolution, device=device,
-                                dtype=ZOOM_DTYPE, progress=progress)
-    rate = resolution**2 / (time.perf_counter() - start)
-    return show(grid, win_in, win_out, f"×{10**magnification:.3g} zoom, {rate:,.0f} networks/s")
+def explore(magnification: float = 1e9, pan_x: float = 0.0, pan_y: float = 0.0, steps: int = 100,
+            resolution: int = PREVIEW, progress=False):
+    """The trainability grid on a square window 9 / magnification decades wide around the zoom
+    centre, shifted by (pan_x, pan_y) window widths."""
+    width = 9.0 / magnification
+    cx, cy = fr.ZOOM_CENTRE[0] + pan_x * width, fr.ZOOM_CENTRE[1] + pan_y * width
+    x, y = (cx - width / 2, cx + width / 2), (cy - width / 2, cy + width / 2)
+    values = fr.trainability_grid(problem, x, y, resolution=resolution, steps=steps, device=device,
+                                  dtype=ZOOM_DTYPE, progress=progress)
+    fig, ax = plt.subplots(figsize=(5.4, 4.2))
+    picture = fr.Picture("live", "", x, y, steps=steps, resolution=resolution)
+    show(fr.restretch(values), picture, ax, f"×{magnification:.1e}: {resolution}², {steps} steps", bar=True)
+    centred(picture, ax)
+    ax.set(xlabel="η₀ offset (half-widths)", ylabel="η₁ offset (half-widths)")
+    return fig
 
 
-live(zoom, background=True, log_lr_in=slider("centre log₁₀ η₀ (input layer)", -3.0, 6.0, 0.01),
-     log_lr_out=slider("centre log₁₀ η₁ (output layer)", -3.0, 6.0, 0.01),
-     magnification=slider("zoom log₁₀ magnification", 0.0, 4.0, 0.1))
+live(explore, background=True,
+     magnification=log_slider("magnification (window 9 decades ÷ this)", 1.0, 1e10),
+     pan_x=slider("pan η₀ (window widths)", -0.5, 0.5, 0.05),
+     pan_y=slider("pan η₁ (window widths)", -0.5, 0.5, 0.05),
+     steps=choice("training steps", [50, 100, 200]))
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## Take-aways
-# - Whether training works is a function of the hyperparameters that can be **fractal** at its boundary,
-#   even for a 72-parameter network; the best rates usually sit right next to it.
-# - Tiny changes of a learning rate near the edge flip the outcome: "it trained at 0.1" says little about 0.11.
-# - Meta-optimization (tuning, learned optimizers) must live with this landscape — smooth surrogates
-#   of "did it train" can be deceptive.
+# ## Where this course differs from the author's code
+# - **Width 8** (the author's notebook default; the paper uses 16, which costs 15× more per network).
+# - **Size**: 256² pixels per picture (512² for the deepest zoom frame) and 100 steps (the notebook's
+#   default), 1000 for the full tanh picture; the paper renders 4096² with 500–1000 steps on a GPU.
+#   More was out of a shared CPU's reach; the last slide gives each picture's command.
+# - **Non-finite losses**: the author writes `v*fin + max*(1-fin)`, which is NaN for an infinite loss
+#   (∞·0); we count them as $10^6$, as the code intends.
+# - **Offset**: the author adds the offset to $W_0$ before *every* step; we shift the initial $W_0$ only.
+# - **Dimension**: the author uses porespy's box count (sizes from 10 pixels to the whole image, median
+#   local slope); ours is validated on known sets and reported only where the frame is resolved.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## What to remember
+# - Training is an iterated map; whether it stays bounded can depend on a hyperparameter as
+#   discontinuously as the Mandelbrot set depends on $c$: the border is fractal over many decades.
+# - Where the loss is quadratic (one layer learning, or saturated units) the border is one sharp
+#   edge at $2/\lambda_{\max}$; the fractal comes from the nonlinear feedback between the layers.
+# - "It trained at 0.1" says little about 0.1000001 near the edge — and the best rates sit near it.
+# - A dimension needs resolved structure: check a box count on known sets and against shuffled pixels.
+#
+# Next: lecture 09 asks the same kind of question about generalization (double descent). Here the
+# learning rates are hyperparameters of training; a tuner that treats "did it train" as a smooth
+# function of them is fitting a fractal.
+#
+# Read: J. Sohl-Dickstein, *The boundary of neural network trainability is fractal* (arXiv:2402.06184);
+# his blog post (sohl-dickstein.github.io, 2024-02-12) with zoom videos; his code:
+# github.com/Sohl-Dickstein/fractal.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## How the pictures were made
+# Each picture is stored in `mlcourse/data/` and recomputed by the command in the last column.
+
+# %% slideshow={"slide_type": "-"}
+for name, r in pictures.items():
+    p = r.picture
+    print(f"{name:12s} {p.resolution}², {p.steps:4d} steps, {r.seconds / 60:5.1f} CPU-min "
+          f"({r.threads} thread): {r.command}")

@@ -22,14 +22,24 @@ of a step (X W₀ forward and Xᵀ ∂L/∂Z backward) are single matrix product
 block of weights, and the grid is cut into chunks that fit the cache (CPU) or memory (GPU). On CPU
 the chunks are shared out among torch's threads, one chunk per thread at a time. A network whose
 hidden units have all saturated trains only its output layer from then on, a linear least-squares
-problem: its remaining loss curve is computed in closed form (:func:`saturated_losses`).
+problem: its remaining loss curve is computed in closed form (:func:`saturated_losses`). The grid is
+bit for bit the same for any thread count.
+
+The paper's pictures (:data:`PICTURES`: six setups and a zoom sequence over ten decades) are computed
+once by ``python -m mlcourse.fractal --render NAME`` and stored compactly in mlcourse/data/
+(:func:`save`, :func:`load`). How ragged the boundary is, is measured by :func:`box_count`, which is
+checked on sets of known dimension (:func:`known_sets`) and on shuffled pixels (:func:`shuffled`).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import math
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Iterable
 
 import numpy as np
@@ -417,7 +427,7 @@ def trainability_grid(problem: Problem, lr_in: tuple[float, float] = (-3.0, 6.0)
                       dtype: torch.dtype | None = None,
                       progress: bool | Callable[..., Iterable] = False,
                       chunk: int | None = None, batch_size: int | None = None,
-                      batch_seed: int = 0) -> Tensor:
+                      batch_seed: int = 0, with_outcome: bool = False) -> Tensor | tuple[Tensor, Tensor]:
     """The convergence measure of resolution² networks → [resolution, resolution] on the CPU.
 
     ``lr_in`` and ``lr_out`` are log10 ranges; row i uses the i-th output-layer rate and column j the
@@ -426,7 +436,9 @@ def trainability_grid(problem: Problem, lr_in: tuple[float, float] = (-3.0, 6.0)
     problem's, float64 from :func:`make_problem`; MPS has no float64, pass float32 there), ``chunk``
     networks at a time (default :func:`chunk_size`); ``progress`` as in :func:`mlcourse.runtime.track`.
     With ``batch_size``, minibatch GD as in :func:`train_losses` (every network sees the same
-    minibatches, drawn with ``batch_seed``).
+    minibatches, drawn with ``batch_seed``). With ``with_outcome``, also each network's
+    :func:`outcome` (int8 [resolution, resolution]: trained, did not converge, diverged). The result
+    does not depend on torch's thread count (see :func:`_grid`).
     """
     _check_range("lr_in", lr_in)
     _check_range("lr_out", lr_out)
@@ -435,13 +447,14 @@ def trainability_grid(problem: Problem, lr_in: tuple[float, float] = (-3.0, 6.0)
                                          indexing="ij")
     return _grid(problem, rates_in, rates_out, None, resolution=resolution, steps=steps,
                  device=device, dtype=dtype, progress=progress, chunk=chunk, batch_size=batch_size,
-                 batch_seed=batch_seed)
+                 batch_seed=batch_seed, with_outcome=with_outcome)
 
 
 def offset_grid(problem: Problem, offset: tuple[float, float] = (-3.0, 3.0),
                 lr: tuple[float, float] = (-3.0, 3.0), *, resolution: int = 128, steps: int = 100,
                 device: runtime.Device = None, dtype: torch.dtype | None = None,
-                progress: bool | Callable[..., Iterable] = False) -> Tensor:
+                progress: bool | Callable[..., Iterable] = False,
+                with_outcome: bool = False) -> Tensor | tuple[Tensor, Tensor]:
     """The paper's other phase space: initial offset of the input layer against one learning rate.
 
     Column j starts from W₀ + o_j (o_j added to every entry), row i trains both layers with rate η_i;
@@ -455,15 +468,33 @@ def offset_grid(problem: Problem, offset: tuple[float, float] = (-3.0, 3.0),
     rates, offsets = torch.meshgrid(log_grid(*lr, resolution), log_grid(*offset, resolution),
                                     indexing="ij")
     return _grid(problem, rates, rates, offsets, resolution=resolution, steps=steps, device=device,
-                 dtype=dtype, progress=progress)
+                 dtype=dtype, progress=progress, with_outcome=with_outcome)
+
+
+OUTCOMES = ("trained", "did not converge", "diverged")
+"""The three outcomes of :func:`outcome` (codes 0, 1, 2)."""
+
+
+def outcome(losses: Tensor) -> Tensor:
+    """What became of each loss curve ``losses`` [..., steps] → int8 codes [...] (:data:`OUTCOMES`):
+    0 trained (the convergence measure is negative), 1 did not converge (the loss stayed finite but
+    the last 20 steps averaged above the start), 2 diverged (the last loss is non-finite: it
+    overflowed). The convergence measure itself does not tell 1 from 2."""
+    code = (convergence_measure(losses) >= 0).to(torch.int8)
+    return torch.where(torch.isfinite(losses[..., -1]), code, torch.full_like(code, 2))
 
 
 def _grid(problem: Problem, rates_in: Tensor, rates_out: Tensor, offsets: Tensor | None, *,
           resolution: int, steps: int, device: runtime.Device, dtype: torch.dtype | None,
           progress: bool | Callable[..., Iterable], chunk: int | None = None,
-          batch_size: int | None = None, batch_seed: int = 0) -> Tensor:
+          batch_size: int | None = None, batch_seed: int = 0,
+          with_outcome: bool = False) -> Tensor | tuple[Tensor, Tensor]:
     """Train one network per entry of the [resolution, resolution] rates (and initial W₀ offsets),
-    in chunks, and return their convergence measures on the CPU."""
+    in chunks, and return their convergence measures on the CPU (and their :func:`outcome`).
+
+    The chunks do not depend on the thread count, and on CPU every operation runs single-threaded
+    (several chunks at a time when torch has several threads): each network sees the same
+    arithmetic in the same order, so the grid is bit for bit the same for any thread count."""
     device = runtime.get_device(device)
     dtype = dtype or problem.X.dtype
     p = Problem(*(t.to(device, dtype) for t in (problem.X, problem.Y, problem.W0, problem.W1)),
@@ -473,92 +504,489 @@ def _grid(problem: Problem, rates_in: Tensor, rates_out: Tensor, offsets: Tensor
     weights = None if batch_size is None else _minibatch_weights(
         minibatches(p.n_points, batch_size, steps, batch_seed), p.n_points).to(device, dtype)
     G = resolution * resolution
-    workers = torch.get_num_threads() if device.type == "cpu" else 1
-    if chunk:
-        B = chunk
-    else:  # about chunk_size networks a chunk, and a multiple of the workers' count of chunks
-        count = -(-G // chunk_size(p, device))
-        B = -(-G // (-(-count // workers) * workers))
+    B = chunk or -(-G // -(-G // chunk_size(p, device)))  # equal chunks of at most chunk_size
     values = torch.empty(G, dtype=dtype, device=device)
+    codes = torch.empty(G, dtype=torch.int8, device=device)
     starts = range(0, G, B)
 
     def run(start: int) -> None:
         part = slice(start, start + B)
-        values[part] = convergence_measure(_train_chunk(
-            p, rates_in[part], rates_out[part], steps, weights,
-            None if offsets is None else offsets[part]))
+        losses = _train_chunk(p, rates_in[part], rates_out[part], steps, weights,
+                              None if offsets is None else offsets[part])
+        values[part] = convergence_measure(losses)
+        codes[part] = outcome(losses)
 
     def track(done: Iterable) -> Iterable:
         return runtime.track(done, progress, desc="chunks of networks", total=len(starts))
 
-    if workers < 2 or len(starts) < 2:
+    def result() -> Tensor | tuple[Tensor, Tensor]:
+        grid = values.view(resolution, resolution).cpu()
+        return (grid, codes.view(resolution, resolution).cpu()) if with_outcome else grid
+
+    if device.type != "cpu":
         for _ in track(map(run, starts)):
             pass
-        return values.view(resolution, resolution).cpu()
+        return result()
     # On CPU the chunks are independent: one chunk per thread (each op single-threaded) beats
     # splitting every small op across threads, whose cost is mostly synchronisation.
+    workers = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        with ThreadPoolExecutor(min(workers, len(starts))) as pool:
-            for _ in track(pool.map(run, starts)):
+        if workers < 2 or len(starts) < 2:
+            for _ in track(map(run, starts)):
                 pass
+        else:
+            with ThreadPoolExecutor(min(workers, len(starts))) as pool:
+                for _ in track(pool.map(run, starts)):
+                    pass
     finally:
         torch.set_num_threads(workers)
-    return values.view(resolution, resolution).cpu()
+    return result()
 
 
-def restretch(values: Tensor) -> np.ndarray:
-    """Colour scale of the author's pictures: each sign's values replaced by their rank, so converged
-    pixels fill [−1, 0) and diverged ones (0, 1] evenly, whatever the spread of the measure."""
+def restretch(values: Tensor | np.ndarray, reference: Tensor | np.ndarray | None = None,
+              buffer: float = 0.25) -> np.ndarray:
+    """The author's colour scale (his ``cdf_img``): every value replaced by its rank among the
+    ``reference`` values (default: ``values`` itself), trained pixels spread evenly over
+    [−1, −``buffer``] and the others over [``buffer``, 1]. The gap keeps the two sides apart in any
+    colour map; −1 is the slowest to train, +1 the slowest to rise (both sit at the boundary)."""
     v = np.asarray(values, dtype=np.float64)
-    out = np.zeros_like(v)
-    for sign in (-1.0, 1.0):
-        part = np.sign(v) == sign
-        ranks = np.argsort(np.argsort(np.abs(v[part])))
-        out[part] = sign * (1 + ranks) / max(part.sum(), 1)
-    return out
+    u = np.sort(np.asarray(v if reference is None else reference, dtype=np.float64).ravel())
+    negative = int((u < 0).sum())
+    ranks = np.concatenate((np.linspace(-1, -buffer, negative), np.linspace(buffer, 1, len(u) - negative)))
+    return np.interp(v, u, ranks)
+
+
+CMAP = "Spectral_r"
+"""Colour map of the pictures: blue trained, red did not train (the author's ``Spectral``, with our
+sign convention: negative measure = trained)."""
+
+
+# ---------------------------------------------------------------- the pictures, computed once and cached
+
+DATA_DIR = Path(__file__).parent / "data"
+
+
+@dataclass(frozen=True)
+class Picture:
+    """One picture of the paper's kind: a log10 window ``x`` (columns) × ``y`` (rows) of a phase space
+    — ``"lr"``: input-layer rate η₀ × output-layer rate η₁; ``"offset"``: initial offset o of W₀ ×
+    one rate η for both layers — trained for ``steps`` steps at ``resolution``² pixels, on the
+    problem ``make_problem(width, n_points=…, nonlinearity=…, seed=…)``, full batch or minibatches of
+    ``batch_size``."""
+
+    name: str
+    title: str
+    x: tuple[float, float]
+    y: tuple[float, float]
+    steps: int = 1000
+    resolution: int = 512
+    kind: str = "lr"
+    width: int = 8
+    nonlinearity: str = "tanh"
+    n_points: int | None = None
+    batch_size: int | None = None
+    seed: int = 0
+
+    @property
+    def problem(self) -> Problem:
+        return make_problem(self.width, n_points=self.n_points, nonlinearity=self.nonlinearity,
+                            seed=self.seed)
+
+    @property
+    def labels(self) -> tuple[str, str]:
+        """Axis labels (x, y)."""
+        if self.kind == "offset":
+            return "log₁₀ offset o of W₀", "log₁₀ η (both layers)"
+        return "log₁₀ η₀ (input layer)", "log₁₀ η₁ (output layer)"
+
+    def path(self) -> Path:
+        return DATA_DIR / f"fractal_{self.name}.npz"
+
+
+def zoom_window(centre: tuple[float, float], level: int, full: float = 9.0,
+                factor: float = 10.0) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The square log10 window ``full`` / ``factor``**``level`` decades wide around ``centre``."""
+    half = full / 2 / factor**level
+    return (centre[0] - half, centre[0] + half), (centre[1] - half, centre[1] + half)
+
+
+FULL = (-3.0, 6.0)
+"""The start window of the paper's learning-rate pictures, on both axes (log10)."""
+ZOOM_CENTRE = (3.620777920592857, 1.413507920435714)
+"""A point on the trainability boundary (log10 η₀, log10 η₁) of the width-8 tanh network trained
+for 100 steps, found by zooming ×10 per level at 64² toward the boundary pixel nearest the centre
+(:func:`find_boundary_point`); the zoom sequence closes in on it."""
+ZOOM_LEVELS = (0, 2, 4, 6, 8, 10)
+"""Zoom frames: from the full 9-decade window down to 9e−10 decades, ×100 per frame."""
+ZOOM_STEPS = 100
+"""Steps of the zoom frames (the author's notebook default; the paper's 500–1000 cost 5–10× more)."""
+
+PICTURES: dict[str, Picture] = {p.name: p for p in [
+    Picture("tanh", "tanh, full batch", FULL, FULL, steps=1000),
+    Picture("relu", "ReLU, full batch", FULL, FULL, steps=100, nonlinearity="relu"),
+    Picture("identity", "identity (linear network), 8 points", FULL, FULL, steps=100,
+            nonlinearity="identity", n_points=8),
+    Picture("minibatch", "tanh, minibatches of 16", FULL, FULL, steps=100, batch_size=16),
+    Picture("single_point", "tanh, a single training point", FULL, FULL, steps=100, n_points=1),
+    Picture("offset", "initial offset of W₀ vs learning rate", (-3.0, 3.0), (-3.0, 3.0), steps=100,
+            kind="offset"),
+    *[Picture(f"zoom{k}", f"zoom ×1e{k}", *zoom_window(ZOOM_CENTRE, k), steps=ZOOM_STEPS)
+      for k in ZOOM_LEVELS],
+]}
+"""Every cached picture by name: the paper's six setups on their full windows, and the zoom frames."""
+
+
+PAPER_DIMENSIONS = {"tanh": 1.66, "relu": 1.20, "identity": 1.17, "minibatch": 1.55,
+                    "single_point": 1.41, "offset": 1.98}
+"""The paper's box-counting dimension for each setup (Sohl-Dickstein 2024, Fig. 1; width 16, 500–1000
+steps, the median over a deep zoom sequence, porespy's estimator)."""
+
+
+def render(picture: Picture, *, resolution: int | None = None, steps: int | None = None,
+           device: runtime.Device = None, progress: bool | Callable[..., Iterable] = False
+           ) -> tuple[Tensor, Tensor]:
+    """Compute ``picture`` (optionally at another ``resolution`` or number of ``steps``): its
+    convergence measures and :func:`outcome` codes, both [resolution, resolution]."""
+    res, steps = resolution or picture.resolution, steps or picture.steps
+    kw = dict(resolution=res, steps=steps, device=device, progress=progress, with_outcome=True)
+    if picture.kind == "offset":
+        return offset_grid(picture.problem, picture.x, picture.y, **kw)
+    return trainability_grid(picture.problem, picture.x, picture.y, batch_size=picture.batch_size, **kw)
+
+
+LEVELS = 64
+"""Colour levels stored per pixel (6 bits): :func:`restretch` quantised, the sign kept exactly."""
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A cached picture: ``colour`` [R, R] (the :func:`restretch` of the measure, within 1/63),
+    ``outcome`` [R, R] (int8 codes of :data:`OUTCOMES`), how long it took (``seconds`` of CPU time
+    and ``wall`` seconds, with ``threads`` threads) and the ``command`` that recomputes it."""
+
+    picture: Picture
+    colour: np.ndarray
+    outcome: np.ndarray
+    seconds: float
+    wall: float
+    threads: int
+    command: str
+
+    @property
+    def trained(self) -> np.ndarray:
+        return self.outcome == 0
+
+
+def save(picture: Picture, values: Tensor, codes: Tensor, seconds: float, wall: float,
+         threads: int) -> Path:
+    """Store a computed picture compactly (6-bit colour, outcome codes, zlib) as
+    mlcourse/data/fractal_<name>.npz."""
+    q = np.rint((restretch(values) + 1) / 2 * (LEVELS - 1)).astype(np.uint8)
+    command = f"python -m mlcourse.fractal --render {picture.name}"
+    default = PICTURES.get(picture.name)
+    for key in ("resolution", "steps"):
+        if default is None or getattr(picture, key) != getattr(default, key):
+            command += f" --{key} {getattr(picture, key)}"
+    meta = dict(picture=dataclasses.asdict(picture), seconds=seconds, wall=wall, threads=threads,
+                command=command,
+                torch=torch.__version__)
+    path = picture.path()
+    np.savez_compressed(path, colour=q, outcome=np.asarray(codes, dtype=np.uint8),
+                        meta=np.array(json.dumps(meta)))
+    return path
+
+
+def load(name: str) -> Rendered:
+    """The cached picture ``name`` (a key of :data:`PICTURES`), as computed by
+    ``python -m mlcourse.fractal --render <name>``."""
+    if name not in PICTURES:
+        raise ValueError(f"unknown picture {name!r}: choose from {', '.join(PICTURES)}")
+    path = PICTURES[name].path()
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: run python -m mlcourse.fractal --render {name}")
+    with np.load(path) as f:
+        meta = json.loads(str(f["meta"]))
+        q, codes = f["colour"], f["outcome"].astype(np.int8)
+    spec = meta["picture"]
+    picture = Picture(**{k: tuple(v) if isinstance(v, list) else v for k, v in spec.items()})
+    return Rendered(picture, q.astype(np.float64) / (LEVELS - 1) * 2 - 1, codes, meta["seconds"],
+                    meta["wall"], meta["threads"], meta["command"])
+
+
+def find_boundary_point(start: tuple[float, float], levels: int, *, resolution: int = 64,
+                        steps: int = 1000, width: int = 8, seed: int = 0) -> tuple[float, float]:
+    """Close in on the trainability boundary near ``start`` (log10 η₀, log10 η₁): compute the square
+    window of :func:`zoom_window` at each level (×10 per level) and move the centre to the boundary
+    pixel nearest to it. Returns the centre after ``levels`` levels; each window holds both signs."""
+    problem, centre = make_problem(width, seed=seed), np.array(start, dtype=np.float64)
+    for level in range(levels):
+        x, y = zoom_window(tuple(centre), level)
+        values = trainability_grid(problem, x, y, resolution=resolution, steps=steps)
+        rows, cols = np.nonzero(np.asarray(boundary_mask(values)))
+        if len(rows) == 0:
+            raise ValueError(f"no boundary in the window of level {level} around {tuple(centre)}")
+        step_x, step_y = (x[1] - x[0]) / (resolution - 1), (y[1] - y[0]) / (resolution - 1)
+        px, py = x[0] + (cols + 0.5) * step_x, y[0] + (rows + 0.5) * step_y
+        nearest = np.argmin((px - centre[0]) ** 2 + (py - centre[1]) ** 2)
+        centre = np.array([px[nearest], py[nearest]])
+    return float(centre[0]), float(centre[1])
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m mlcourse.fractal --render NAME … | all``: compute pictures of :data:`PICTURES`
+    and store them in mlcourse/data/ (``--resolution`` and ``--steps`` override the picture's own,
+    e.g. for a quick look); ``--list`` shows what is cached and what it cost."""
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="python -m mlcourse.fractal", description=main.__doc__)
+    ap.add_argument("--render", nargs="+", metavar="NAME", help=f"pictures to compute: "
+                    f"{', '.join(PICTURES)}, or all (the missing ones)")
+    ap.add_argument("--resolution", type=int)
+    ap.add_argument("--steps", type=int)
+    ap.add_argument("--threads", type=int, default=None, help="torch threads (default $MLCOURSE_THREADS or 1)")
+    ap.add_argument("--device", default=None)
+    ap.add_argument("--list", action="store_true")
+    args = ap.parse_args(argv)
+    threads = runtime.set_threads(args.threads)
+    if args.list or not args.render:
+        for name, picture in PICTURES.items():
+            if picture.path().exists():
+                r = load(name)
+                print(f"{name:13s} {r.picture.resolution}² {r.picture.steps} steps: {r.seconds:,.0f} s CPU, "
+                      f"{r.wall:,.0f} s wall, {r.threads} thread(s), {picture.path().stat().st_size / 1e3:.0f} kB")
+            else:
+                print(f"{name:13s} not cached")
+        return
+    names = [n for n in PICTURES if not PICTURES[n].path().exists()] if args.render == ["all"] else args.render
+    for name in names:
+        if name not in PICTURES:
+            raise SystemExit(f"unknown picture {name!r}: choose from {', '.join(PICTURES)}")
+        picture = dataclasses.replace(PICTURES[name], **{k: v for k, v in (
+            ("resolution", args.resolution), ("steps", args.steps)) if v})
+        cpu, wall = time.process_time(), time.perf_counter()
+        values, codes = render(picture, device=args.device)
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        path = save(picture, values, codes, cpu, wall, threads)
+        counts = np.bincount(np.asarray(codes).ravel().astype(np.int64), minlength=3)
+        print(f"{name}: {picture.resolution}² × {picture.steps} steps in {cpu:,.0f} s CPU ({wall:,.0f} s wall); "
+              f"{', '.join(f'{o} {c / counts.sum():.1%}' for o, c in zip(OUTCOMES, counts))}; "
+              f"{path.stat().st_size / 1e3:.0f} kB → {path}", flush=True)
+
 
 
 # ---------------------------------------------------------------- the boundary and its dimension
 
 def boundary_mask(values: Tensor) -> Tensor:
     """True where a 2×2 block of ``values`` [R, R] holds both signs: the trainability boundary."""
+    values = torch.as_tensor(values)
     if values.ndim != 2 or min(values.shape) < 2:
         raise ValueError(f"values must be a 2-D grid of at least 2×2, got shape {tuple(values.shape)}")
     blocks = torch.stack((values[1:, 1:], values[:-1, 1:], values[1:, :-1], values[:-1, :-1]), -1)
     return blocks.amax(-1) * blocks.amin(-1) < 0
 
 
-def box_sizes(side: int, n_sizes: int = 10) -> np.ndarray:
-    """Box edge lengths from 10 pixels to the image side, log-spaced (the rule of porespy's boxcount,
-    which the author used)."""
-    return np.unique(np.logspace(1, np.log10(side), n_sizes).astype(int))
+SMALLEST_BOX = 2
+"""Box side (pixels) of the finest box count: a boundary marked by 2×2 blocks is up to 2 pixels
+thick, so 1-pixel boxes would count its thickness, not its shape."""
+BOXES_ACROSS = 32
+"""The largest box still fits this many times across the image. Larger boxes count the image's
+edges and a handful of boxes (a curve across the image crosses R/s + O(1) of them): they bias the
+slope, which is what made the estimate climb with resolution."""
+GRID_OFFSETS = 4
+"""Box grids shifted by s/4, s/2, 3s/4: N(s) is the smallest count (box counting's definition asks
+for the fewest boxes that cover the set)."""
 
 
-def box_counts(mask: Tensor, sizes: np.ndarray) -> np.ndarray:
-    """For each box size s: how many s×s boxes (tiling from the corner) are partly, not wholly, set."""
+def box_sizes(side: int) -> np.ndarray:
+    """Box sides 2, 4, 8, … up to (``side`` + 1) / :data:`BOXES_ACROSS` pixels (powers of two; the
+    + 1 because the boundary of an R × R grid is an (R − 1) × (R − 1) mask)."""
+    top = int(np.floor(np.log2((side + 1) / BOXES_ACROSS))) if side + 1 >= 2 * BOXES_ACROSS else 0
+    return 2 ** np.arange(1, top + 1)
+
+
+def box_counts(mask: Tensor | np.ndarray, sizes: np.ndarray, offset: int = 0) -> np.ndarray:
+    """For each box side s: how many s×s boxes hold at least one pixel of ``mask``. The boxes tile
+    the plane with a corner at (−offset·s/:data:`GRID_OFFSETS`, same) pixels: offset 0 tiles from the
+    image's corner, and boxes cut off by the image's edge count like the others."""
     m = np.asarray(mask, dtype=bool)
     counts = []
     for s in sizes:
-        R, C = -(-m.shape[0] // s) * s, -(-m.shape[1] // s) * s
-        any_ = np.zeros((R, C), bool)
-        all_ = np.ones((R, C), bool)
-        any_[:m.shape[0], :m.shape[1]] = all_[:m.shape[0], :m.shape[1]] = m  # padding: any no, all yes
-        tiles = lambda a: a.reshape(R // s, s, C // s, s)  # noqa: E731
-        counts.append(int((tiles(any_).any((1, 3)) & ~tiles(all_).all((1, 3))).sum()))
+        shift = int(offset) * int(s) // GRID_OFFSETS
+        R, C = -(-(m.shape[0] + shift) // s) * s, -(-(m.shape[1] + shift) // s) * s
+        padded = np.zeros((R, C), bool)
+        padded[shift:shift + m.shape[0], shift:shift + m.shape[1]] = m
+        counts.append(int(padded.reshape(R // s, s, C // s, s).any((1, 3)).sum()))
     return np.array(counts)
 
 
-def box_counting_dimension(mask: Tensor) -> float:
-    """Median over box sizes of the local slope −d log N(s) / d log s, N(s) = boxes the boundary
-    crosses (the author's estimate; a smooth curve gives ≈ 1, an area-filling set → 2)."""
+@dataclass(frozen=True)
+class BoxCount:
+    """A box count and its fit: ``sizes`` [k] (pixels), ``counts`` [k] (N(s), the fewest over the
+    shifted grids), ``dimension`` (least-squares slope of −log N against log s) and ``local`` [k − 1]
+    (the slope between neighbouring sizes). A set with a dimension has a straight log-log plot:
+    ``spread`` (max − min of the local slopes) is small; random speckle bends from 0 at small boxes
+    (each pixel its own box) to 2 at large ones (every box hit)."""
+
+    sizes: np.ndarray
+    counts: np.ndarray
+    dimension: float
+    local: np.ndarray
+
+    @property
+    def spread(self) -> float:
+        return float(self.local.max() - self.local.min())
+
+
+def box_count(mask: Tensor | np.ndarray) -> BoxCount:
+    """Box-counting dimension of the set ``mask`` [R, C] (bool) with its diagnostics.
+
+    Boxes of side 2, 4, …, min(R, C)/32 pixels (:func:`box_sizes`); for each side the fewest boxes
+    over four shifted grids (:data:`GRID_OFFSETS`); the dimension is the least-squares slope of
+    −log N(s) against log s. Validated on rasterised sets of known dimension (:func:`known_sets`):
+    within 0.05 of the truth at 512² and above. Random speckle has no dimension: its estimate is
+    whatever the density makes it (≈ 2 when most boxes of side 2 are hit, lower for sparse speckle,
+    with a large :attr:`BoxCount.spread`): compare against :func:`shuffled` before trusting a value.
+    """
     m = np.asarray(mask, dtype=bool)
-    if m.ndim != 2 or min(m.shape) < 20:
-        raise ValueError(f"mask must be a 2-D boolean image of at least 20×20, got shape {m.shape}")
+    if m.ndim != 2:
+        raise ValueError(f"mask must be a 2-D boolean image, got shape {m.shape}")
     sizes = box_sizes(min(m.shape))
-    counts = box_counts(m, sizes)
-    keep = counts > 0
-    if keep.sum() < 2:
-        raise ValueError("the mask has (almost) no boundary pixels: no dimension to estimate")
-    slopes = -np.gradient(np.log(counts[keep]), np.log(sizes[keep]))
-    return float(np.median(slopes))
+    if len(sizes) < 3:
+        side = SMALLEST_BOX * BOXES_ACROSS * 4 - 1
+        raise ValueError(f"mask must be at least {side}×{side} pixels (three box sizes, the "
+                         f"largest {BOXES_ACROSS} times across), got {m.shape}")
+    counts = np.min([box_counts(m, sizes, o) for o in range(GRID_OFFSETS)], axis=0)
+    if counts.min() == 0:
+        raise ValueError("the mask is empty: no boundary to measure")
+    logs, logn = np.log(sizes), np.log(counts)
+    slope = np.polyfit(logs, logn, 1)[0]
+    return BoxCount(sizes, counts, float(-slope), -np.diff(logn) / np.diff(logs))
+
+
+def box_counting_dimension(mask: Tensor | np.ndarray) -> float:
+    """The box-counting dimension of ``mask`` (see :func:`box_count`): 1 for a smooth curve, 2 for a
+    set that fills an area, in between for a fractal."""
+    return box_count(mask).dimension
+
+
+def shuffled(values: Tensor | np.ndarray, seed: int = 0) -> np.ndarray:
+    """The speckle control: the same pixel values in a random order. It keeps the fraction of each
+    sign and destroys every spatial structure, so its boundary is pure noise at every scale."""
+    v = np.asarray(values)
+    return np.random.default_rng(seed).permutation(v.ravel()).reshape(v.shape)
+
+
+MAX_SPREAD = 0.3
+"""Local slopes may disagree by this much for a box count to count as a straight line (the known
+sets: ≤ 0.12; speckle bends by 0.5–1.8)."""
+MIN_CONTRAST = 0.15
+"""A resolved boundary's box counts differ from those of its shuffled pixels by at least this much,
+in the fitted slope or in a local slope (sparse speckle can match a fitted slope while bending)."""
+MAX_DRIFT = 0.15
+"""… and moves by at most this much when every second rate is dropped."""
+
+
+@dataclass(frozen=True)
+class DimensionCheck:
+    """The box count of a picture's boundary with its three checks: ``fit`` (:class:`BoxCount`),
+    ``control`` (the box count of the same pixels shuffled), ``half`` (the dimension fitted at half
+    the resolution, None when that leaves fewer than three box sizes) and ``resolved``."""
+
+    fit: BoxCount
+    control: BoxCount
+    half: float | None
+
+    @property
+    def contrast(self) -> float:
+        """How far the box counts are from the shuffled pixels': the larger of the difference of the
+        fitted slopes and the largest difference of the local slopes."""
+        return float(max(abs(self.fit.dimension - self.control.dimension),
+                         np.abs(self.fit.local - self.control.local).max()))
+
+    @property
+    def resolved(self) -> bool:
+        return (self.fit.spread <= MAX_SPREAD and self.contrast >= MIN_CONTRAST
+                and (self.half is None or abs(self.half - self.fit.dimension) <= MAX_DRIFT))
+
+    @property
+    def dimension(self) -> float | None:
+        """The dimension where the structure is resolved, else None (a fit, but no dimension)."""
+        return self.fit.dimension if self.resolved else None
+
+
+def dimension_check(trained: np.ndarray, seed: int = 0) -> DimensionCheck:
+    """Box-count the boundary of a picture (``trained`` [R, R], bool) and check that it is resolved:
+    a straight log-log plot (spread ≤ :data:`MAX_SPREAD`), box counts at least :data:`MIN_CONTRAST`
+    away from those of the same pixels shuffled (:func:`shuffled`), and, where every second rate still leaves
+    three box sizes, at most :data:`MAX_DRIFT` away from the fit at half the resolution."""
+    signs = torch.from_numpy(np.where(np.asarray(trained, dtype=bool), -1.0, 1.0))
+    fit = box_count(boundary_mask(signs))
+    control = box_count(boundary_mask(torch.from_numpy(shuffled(signs.numpy(), seed))))
+    coarse = signs[::2, ::2]
+    half = box_count(boundary_mask(coarse)).dimension if min(coarse.shape) >= 256 else None
+    return DimensionCheck(fit, control, half)
+
+
+def _cover(x: np.ndarray, y: np.ndarray, resolution: int) -> np.ndarray:
+    """The pixels of a [resolution]² image (pixel (i, j) is the square [j, j+1) × [i, i+1)) that
+    hold at least one of the points (x, y)."""
+    m = np.zeros((resolution, resolution), bool)
+    inside = (x >= 0) & (x < resolution) & (y >= 0) & (y < resolution)
+    m[y[inside].astype(int), x[inside].astype(int)] = True
+    return m
+
+
+def _polyline(vertices: np.ndarray, resolution: int, per_pixel: int = 8) -> np.ndarray:
+    """Pixels crossed by the polyline through ``vertices`` [k, 2] (pixel units), sampled at least
+    ``per_pixel`` times per pixel of its longest segment."""
+    seg = np.diff(vertices, axis=0)
+    n = int(np.abs(seg).sum(1).max() * per_pixel) + 2
+    f = np.linspace(0.0, 1.0, n, endpoint=False)[:, None, None]
+    p = (vertices[:-1] + f * seg).reshape(-1, 2)
+    p = np.vstack([p, vertices[-1:]])
+    return _cover(p[:, 0], p[:, 1], resolution)
+
+
+def known_sets(resolution: int) -> dict[str, tuple[np.ndarray, float]]:
+    """Sets of known box-counting dimension, each rasterised as the pixels it touches in a
+    [resolution]² image: name → (mask, dimension).
+
+    - "line": a straight segment across the image, slope 0.37 (1);
+    - "circle": the boundary of a disc of radius 0.4·R (1);
+    - "Koch curve": iterated until its segments are shorter than a pixel (log 4 / log 3 ≈ 1.262);
+    - "Sierpinski triangle": equilateral, triangles of level k down to below a pixel
+      (log 3 / log 2 ≈ 1.585);
+    - "filled disc": a disc of radius 0.45·R (2).
+    """
+    R = resolution
+    line = _polyline(np.array([[0.0, 0.3 * R], [R * (1 - 1e-12), 0.67 * R]]), R)
+    t = np.linspace(0.0, 2 * np.pi, 64 * R)
+    circle = _cover(R / 2 + 0.4 * R * np.cos(t), R / 2 + 0.4 * R * np.sin(t), R)
+    # Koch curve: replace each segment by four, a third as long, the middle two forming a peak
+    pts = np.array([[0.0, 0.0], [1.0, 0.0]])
+    turn = np.array([[0.5, -math.sqrt(3) / 2], [math.sqrt(3) / 2, 0.5]])
+    while 0.96 * R / 3 ** (np.log(len(pts) - 1) / np.log(4)) >= 0.5:
+        a, d = pts[:-1], np.diff(pts, axis=0) / 3
+        pts = np.vstack([np.stack([a, a + d, a + d + d @ turn.T, a + 2 * d], 1).reshape(-1, 2),
+                         pts[-1:]])
+    koch = _polyline(np.c_[0.02 * R + 0.96 * R * pts[:, 0], 0.1 * R + 0.96 * R * pts[:, 1]], R)
+    # Sierpinski triangle: corners of the 3^k sub-triangles whose side is below half a pixel
+    corners = np.array([[0.0, 0.0], [1.0, 0.0], [0.5, math.sqrt(3) / 2]])
+    origins, side = np.zeros((1, 2)), 0.9 * R
+    while side >= 0.5:
+        side /= 2
+        origins = (origins[:, None, :] + corners[None] * side).reshape(-1, 2)
+    pts = (origins[:, None, :] + corners[None] * side).reshape(-1, 2) + 0.05 * R
+    sierpinski = _cover(pts[:, 0], pts[:, 1], R)
+    i, j = np.mgrid[:R, :R]
+    nearest_x, nearest_y = np.clip(R / 2, j, j + 1), np.clip(R / 2, i, i + 1)
+    disc = (nearest_x - R / 2) ** 2 + (nearest_y - R / 2) ** 2 <= (0.45 * R) ** 2
+    return {"line": (line, 1.0), "circle": (circle, 1.0),
+            "Koch curve": (koch, math.log(4) / math.log(3)),
+            "Sierpinski triangle": (sierpinski, math.log(3) / math.log(2)),
+            "filled disc": (disc, 2.0)}
+
+
+if __name__ == "__main__":
+    main()
