@@ -142,6 +142,15 @@ def minnorm_risk_theory(n: int, d: int, sigma: float, beta_norm: float = 1.0) ->
     return math.inf
 
 
+def smallest_singular_value(n: int, d: int, *, trials: int = 5, seed: int = 0) -> float:
+    """Median over ``trials`` of the smallest nonzero-rank singular value of an n × d standard normal
+    matrix: ≈ |√d − √n| for large n and d (the edge of the Marchenko–Pastur law), so ≈ 0 at n = d.
+    The min-norm fit divides the noise by these values — why its variance explodes at n = d."""
+    n, d, trials = _positive_int("n", n), _positive_int("d", d), _positive_int("trials", trials)
+    g = torch.Generator().manual_seed(seed)
+    return float(torch.linalg.svdvals(_randn(g, trials, n, d))[:, -1].median())
+
+
 def optimal_ridge(d: int, sigma: float, beta_norm: float = 1.0) -> float:
     """The penalty ``λ* = dσ²/‖β‖²`` that minimizes the expected risk for every n (Nakkiran et al.
     2021, "Optimal regularization can mitigate double descent"): the posterior mean under the prior

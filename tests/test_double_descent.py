@@ -339,3 +339,9 @@ def test_a_network_fits_random_labels_slower_and_learns_nothing_from_them():
     half = dd.memorization_run(0.5)
     assert noise["test_acc"] < half["test_acc"] < true["test_acc"]
     assert torch.equal(half["train_acc"], dd.memorization_run(0.5)["train_acc"])  # seeded
+
+
+def test_smallest_singular_value_follows_the_marchenko_pastur_edge():
+    for n in (300, 450, 560, 700):
+        assert dd.smallest_singular_value(n, 500) == pytest.approx(abs(math.sqrt(500) - math.sqrt(n)), rel=0.25)
+    assert dd.smallest_singular_value(500, 500) < 0.1
