@@ -150,8 +150,8 @@ plt.show()
 # Heavy-ball momentum (Polyak 1964) keeps a running sum of past gradients and steps along it:
 # $$b \leftarrow \beta b + \nabla f(x), \qquad x \leftarrow x - \eta b .$$
 # Along the flat mode the gradients keep the same sign and pile up (up to $1/(1-\beta)$ times); along
-# the steep mode they alternate and cancel. This is torch's form; the seed's
-# $V \leftarrow \mu V + \eta g,\ W \leftarrow W - V$ is the same iteration with $V = \eta b$ (for a
+# the steep mode they alternate and cancel. This is torch's form; the other common one,
+# $V \leftarrow \mu V + \eta g,\ W \leftarrow W - V$, is the same iteration with $V = \eta b$ (for a
 # constant $\eta$). Two lines, next to `torch.optim.SGD`:
 
 # %% slideshow={"slide_type": "subslide"} tags=["show-input"]
@@ -332,7 +332,7 @@ for name in ("valley", "valley turned 45°"):
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ## Conventions matter: every rule against its `torch.optim` twin
-# Where $\epsilon$ goes (torch puts it outside the root; the seed's AdaGrad inside), how momentum is
+# Where $\epsilon$ goes (torch puts it outside the root; Duchi et al.'s AdaGrad is often written with it inside), how momentum is
 # accumulated ($b$ vs $V = \eta b$), whether weight decay is added to $g$: each choice changes the
 # iterates. `mlcourse.optimizers` holds every rule as a pure function `(w, g, state) → (w, state)`;
 # here each runs 50 steps beside its `torch.optim` twin in float64 on a wavy 6-d loss:
@@ -629,7 +629,7 @@ live(zoo, function=choice("test function", list(VIEW)), optimizer=choice("optimi
      enabled={"beta1": lambda p: p["optimizer"] in USES_BETA1, "beta2": lambda p: p["optimizer"] in USES_BETA2})
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# Things to try: SGD on Rosenbrock at η = 1.8e-3 (converges, slowly) vs 3.2e-3 (diverges); momentum
+# Things to try: SGD on Rosenbrock at η = 2.0e-3 (converges, slowly) vs 2.5e-3 (diverges); momentum
 # 0.99 overshooting; Adam on Beale; Lion at 0.03 (every step has the same length — watch it zig-zag
 # at the end); AdaHessian on Rastrigin, where the Hessian diagonal is negative on the ridges.
 
