@@ -55,9 +55,10 @@ valley = op.diagonal_quadratic(LAM)
 X0 = (-10.0, 1.0)
 
 
-def contour(ax, f, lo, hi, levels=30, log=True):
+def contour(ax, f, lo, hi, levels=30, log=True, resolution=200):
     """Filled contours of f (of log10(f + 1e-3) if ``log``) over the box [lo, hi]."""
-    xs, ys = torch.linspace(lo[0], hi[0], 200, dtype=F64), torch.linspace(lo[1], hi[1], 200, dtype=F64)
+    xs = torch.linspace(lo[0], hi[0], resolution, dtype=F64)
+    ys = torch.linspace(lo[1], hi[1], resolution, dtype=F64)
     X, Y = torch.meshgrid(xs, ys, indexing="xy")
     Z = f(torch.stack([X, Y], -1))
     Z = torch.log10(Z + 1e-3) if log else Z
@@ -237,7 +238,7 @@ def momentum_valley(lr: float = 1.6, beta: float = 0.0):
     escaped = (path.abs() > 1e4).any(1)
     shown = path[: int(escaped.nonzero()[0])] if escaped.any() else path  # stop drawing once it has left
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 3.8))
-    _ = contour(ax, valley, (-12, -4), (12, 4), levels=20)
+    _ = contour(ax, valley, (-12, -4), (12, 4), levels=12, resolution=80)  # light: redrawn on every move
     _ = ax.plot(shown[:80, 0], shown[:80, 1], "o-", ms=2.5, lw=1, color=MOM_C)
     ax.set(xlim=(-12, 12), ylim=(-4, 4), title="first 80 steps", xlabel="x (flat)", ylabel="y (steep)")
     k = np.arange(len(shown))
@@ -615,7 +616,7 @@ def zoo(function: str = "rosenbrock", optimizer: str = "adam", lr: float = 0.03,
     if not torch.isfinite(path).all() or path.abs().max() > 1e6:
         raise FloatingPointError(f"{optimizer} with η = {lr:.3g} left the plot after {len(path) - 1} steps")
     fig, ax = plt.subplots(figsize=(6.4, 4.5))
-    _ = contour(ax, f, lo, hi)
+    _ = contour(ax, f, lo, hi, levels=20, resolution=100)
     _ = ax.plot(path[:, 0], path[:, 1], "o-", ms=2, lw=1, color=OTHER_C)
     _ = ax.plot(*op.MINIMA[function], "r*", ms=12)
     ax.set(title=f"{optimizer}, η = {lr:.2g}: f after 300 steps = {f(path[-1]).item():.3g}",

@@ -429,7 +429,7 @@ plt.show()
 # ## Explore: noise, ridge and what grows
 # Pick what to sweep: samples $n$ (model fixed, $d = 100$), features $p$ of the fixed weak-features
 # task ($n = 100$, $D = 300$, $\beta_j \propto j^{-1/2}$), or random ReLU features $p$ ($n = 100$);
-# the noise level; and, if you like, a ridge penalty $\lambda$. Dots are measured (median of 10
+# the noise level; and, if you like, a ridge penalty $\lambda$. Dots are measured (median of 5–10
 # draws); lines are theory where one exists.
 
 # %% slideshow={"slide_type": "subslide"}
@@ -440,7 +440,7 @@ WEAK_BETA = dd.weak_features_beta(300, 0.5)
 def explore(sweep: str = "samples n", sigma: float = 0.5, ridge: bool = False, lam: float = 10.0):
     """Measured risk along the chosen sweep, with the theory curve where one exists."""
     lam = lam if ridge else 0.0
-    values = list(range(10, 301, 10))
+    values = list(range(10, 301, 15))
     fig, ax = plt.subplots(figsize=(7.4, 3.8))
     if sweep == "random features p":
         measured = dd.random_features_curve(values, noise=sigma, ridge=lam, draws=5, n_test=500, seed=0)
@@ -455,7 +455,7 @@ def explore(sweep: str = "samples n", sigma: float = 0.5, ridge: bool = False, l
                         color=THEORY_C, lw=1.5, label="theory")
         xlabel, ylabel = "features used p (n = 100, D = 300)", "excess risk"
     else:
-        risk = [dd.linear_risk(n, 100, sigma, ridge=lam, trials=10, seed=0)[1] for n in values]
+        risk = [dd.linear_risk(n, 100, sigma, ridge=lam, trials=8, seed=0)[1] for n in values]
         _ = ax.plot(values, risk, "o", ms=4, color=RIDGE_C, label="measured (median)")
         fine = np.arange(10, 301)
         theory = [dd.ridge_risk_theory(int(n), 100, sigma, lam) if lam > 0 else dd.minnorm_risk_theory(int(n), 100, sigma)
