@@ -37,6 +37,7 @@ if "google.colab" in sys.modules:
 import itertools
 
 import matplotlib.pyplot as plt
+import matplotlib.ticker as mticker
 import numpy as np
 import optuna
 import torch
@@ -231,6 +232,10 @@ plt.show()
 # $\eta$ beyond 2 with $\beta = 0$ (diverges) and then add momentum (converges again).
 
 # %% slideshow={"slide_type": "subslide"}
+_gx, _gy = torch.meshgrid(torch.linspace(-12, 12, 160, dtype=F64), torch.linspace(-4, 4, 160, dtype=F64), indexing="xy")
+VALLEY_IMAGE = torch.log10(valley(torch.stack([_gx, _gy], -1)) + 1e-3).numpy()  # drawn once, shown on every redraw
+
+
 def momentum_valley(lr: float = 1.6, beta: float = 0.0):
     """Heavy-ball momentum on the valley: path and per-mode error with the predicted rates."""
     rho = op.mode_rates(lam, lr, beta)
@@ -238,7 +243,7 @@ def momentum_valley(lr: float = 1.6, beta: float = 0.0):
     escaped = (path.abs() > 1e4).any(1)
     shown = path[: int(escaped.nonzero()[0])] if escaped.any() else path  # stop drawing once it has left
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 3.8))
-    _ = contour(ax, valley, (-12, -4), (12, 4), levels=12, resolution=80)  # light: redrawn on every move
+    _ = ax.imshow(VALLEY_IMAGE, extent=(-12, 12, -4, 4), origin="lower", cmap="Greys_r", aspect="auto")
     _ = ax.plot(shown[:80, 0], shown[:80, 1], "o-", ms=2.5, lw=1, color=MOM_C)
     ax.set(xlim=(-12, 12), ylim=(-4, 4), title="first 80 steps", xlabel="x (flat)", ylabel="y (steep)")
     k = np.arange(len(shown))
@@ -250,7 +255,9 @@ def momentum_valley(lr: float = 1.6, beta: float = 0.0):
     verdict = "diverges" if rho.max() >= 1 else f"f < 1e-8 after {first_below(path, valley)} steps" \
         if (valley(path) < 1e-8).any() else "f ≥ 1e-8 after 200 steps"
     ax2.set(ylim=(1e-12, 1e4), title=f"η = {lr:.2g}, β = {beta:.2f}: {verdict}", xlabel="step",
-            ylabel="|coordinate| (log scale)")
+            ylabel="|coordinate| (log scale)", yticks=[1e-12, 1e-8, 1e-4, 1, 1e4])
+    ax2.yaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:.0e}" if v != 1 else "1"))
+    ax2.yaxis.set_minor_formatter(mticker.NullFormatter())  # plain labels: quick to draw on every move
     ax2.legend(loc="center left", bbox_to_anchor=(1, 0.5))
     return fig
 
