@@ -509,7 +509,7 @@ ax.set(xlim=(0, 3), ylim=(-0.6, 3), aspect="equal", title="Paths from ○ (2.5, 
        xlabel="u", ylabel="v")
 _ = ax2.axhline(2 / 0.35, color=NEST_C, ls=":", lw=1.5)
 _ = ax2.axhline(flattest, color="black", ls="--", lw=1)
-ax2.text(1.3, 2 / 0.35 - 0.5, "2/η for η = 0.35", fontsize=11, color=NEST_C)
+ax2.text(150, 2 / 0.35 - 0.5, "2/η for η = 0.35", fontsize=11, color=NEST_C)
 ax2.text(1.3, flattest + 0.2, "flattest minimum", fontsize=11)
 ax2.set(title="Sharpness of the minimum it heads for", xlabel="step (log scale)",
         ylabel="top Hessian eigenvalue", ylim=(0, 8))

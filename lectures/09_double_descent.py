@@ -395,7 +395,8 @@ epochs_eq, risk_eq = (t.numpy() for t in dd.epochwise_curve(10_000, seed=0, equa
 best = int(np.argmin(risk_eq))
 falls, rises = np.diff(risk_eq[: best + 1]), np.diff(risk_eq[best:])
 print(f"equalized step sizes: the risk falls at {(falls < 0).sum()} of {len(falls)} recorded epochs before its "
-      f"minimum, {risk_eq[best]:.3f} at epoch {epochs_eq[best]}, and rises at {(rises > 0).sum()} of {len(rises)} after it")
+      f"minimum, {risk_eq[best]:.3f} at epoch {epochs_eq[best]}, and falls again at {(rises < -1e-12).sum()} of the "
+      f"{len(rises)} after it")
 print(f"one step size: best {risk.min():.3f}, first reached at epoch {epochs[np.argmin(risk)]}")
 
 fig, ax = plt.subplots(figsize=(7.4, 3.8))

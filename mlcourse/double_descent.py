@@ -345,7 +345,8 @@ def memorization_run(corruption: float, *, n_train: int = 500, n_test: int = 200
     W1 = (torch.randn(d, h, generator=g) / math.sqrt(d)).requires_grad_()
     b1 = torch.zeros(h, requires_grad=True)
     W2 = (torch.randn(h, k, generator=g) / math.sqrt(h)).requires_grad_()
-    opt = torch.optim.SGD([W1, b1, W2], lr=lr, momentum=momentum)
+    params = [W1, b1, W2]
+    velocity = [torch.zeros_like(t) for t in params]  # heavy ball as torch.optim.SGD: v ← μv + g, θ ← θ − ηv
     history, fitted = [], None
     for step in range(max_steps + 1):
         logits = torch.relu(X_train @ W1 + b1) @ W2
@@ -354,9 +355,11 @@ def memorization_run(corruption: float, *, n_train: int = 500, n_test: int = 200
             fitted = step
             break
         if step < max_steps:
-            opt.zero_grad()
-            torch.nn.functional.cross_entropy(logits, y_train).backward()
-            opt.step()
+            grads = torch.autograd.grad(torch.nn.functional.cross_entropy(logits, y_train), params)
+            with torch.no_grad():
+                for t, v, g_t in zip(params, velocity, grads):
+                    v.mul_(momentum).add_(g_t)
+                    t.sub_(lr * v)
     with torch.no_grad():
         test_acc = float(((torch.relu(X_test @ W1 + b1) @ W2).argmax(1) == y_test).float().mean())
     return {"train_acc": torch.tensor(history), "steps_to_fit": fitted, "test_acc": test_acc,
