@@ -245,7 +245,8 @@ def momentum_valley(lr: float = 1.6, beta: float = 0.0):
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 3.8))
     _ = ax.imshow(VALLEY_IMAGE, extent=(-12, 12, -4, 4), origin="lower", cmap="Greys_r", aspect="auto")
     _ = ax.plot(shown[:80, 0], shown[:80, 1], "o-", ms=2.5, lw=1, color=MOM_C)
-    ax.set(xlim=(-12, 12), ylim=(-4, 4), title="first 80 steps", xlabel="x (flat)", ylabel="y (steep)")
+    ax.set(xlim=(-12, 12), ylim=(-4, 4), title="first 80 steps", xlabel="x (flat)", ylabel="y (steep)",
+           xticks=[-10, 0, 10], yticks=[-4, 0, 4])
     k = np.arange(len(shown))
     for i, (name, colour) in enumerate((("flat", GD_C), ("steep", OTHER_C))):
         size = shown[:, i].abs().clamp_min(1e-300)
@@ -255,7 +256,7 @@ def momentum_valley(lr: float = 1.6, beta: float = 0.0):
     verdict = "diverges" if rho.max() >= 1 else f"f < 1e-8 after {first_below(path, valley)} steps" \
         if (valley(path) < 1e-8).any() else "f ≥ 1e-8 after 200 steps"
     ax2.set(ylim=(1e-12, 1e4), title=f"η = {lr:.2g}, β = {beta:.2f}: {verdict}", xlabel="step",
-            ylabel="|coordinate| (log scale)", yticks=[1e-12, 1e-8, 1e-4, 1, 1e4])
+            ylabel="|coordinate| (log scale)", yticks=[1e-12, 1e-8, 1e-4, 1, 1e4], xticks=[0, 100, 200])
     ax2.yaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:.0e}" if v != 1 else "1"))
     ax2.yaxis.set_minor_formatter(mticker.NullFormatter())  # plain labels: quick to draw on every move
     ax2.legend(loc="center left", bbox_to_anchor=(1, 0.5))

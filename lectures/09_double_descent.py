@@ -456,7 +456,7 @@ def explore(sweep: str = "samples n", sigma: float = 0.5, ridge: bool = False, l
                         color=THEORY_C, lw=1.5, label="theory")
         xlabel, ylabel = "features used p (n = 100, D = 300)", "excess risk"
     else:
-        risk = [dd.linear_risk(n, 100, sigma, ridge=lam, trials=8, seed=0)[1] for n in values]
+        risk = [dd.linear_risk(n, 100, sigma, ridge=lam, trials=6, seed=0)[1] for n in values]
         _ = ax.plot(values, risk, "o", ms=4, color=RIDGE_C, label="measured (median)")
         fine = np.arange(10, 301)
         theory = [dd.ridge_risk_theory(int(n), 100, sigma, lam) if lam > 0 else dd.minnorm_risk_theory(int(n), 100, sigma)
@@ -466,7 +466,7 @@ def explore(sweep: str = "samples n", sigma: float = 0.5, ridge: bool = False, l
         xlabel, ylabel = "training samples n (d = 100)", "excess risk ‖β̂ − β‖²"
     _ = ax.axvline(100, color="gray", ls=":", label="interpolation threshold")
     ax.set(yscale="log", title=f"{sweep}: σ = {sigma:.2f}, " + (f"λ = {lam:.3g}" if ridge else "no ridge"),
-           xlabel=xlabel, ylabel=ylabel)
+           xlabel=xlabel, ylabel=ylabel, xticks=[0, 100, 200, 300])
     low, high = ax.get_ylim()
     ax.set_ylim(max(low, 1e-3), high)  # without noise the risk past the threshold is ~0: keep a floor
     readable_log_axis(ax)
