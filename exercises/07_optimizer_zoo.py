@@ -46,7 +46,7 @@ g = torch.Generator().manual_seed(0)
 # with bias correction, and put $\epsilon$ where `torch.optim.Adam` puts it: the check runs your rule
 # beside `torch.optim.Adam` for 30 steps in float64 and asks for agreement to $10^{-10}$.
 
-# %%
+# %% mlcourse={"answer": "adam_step"}
 def adam_step(w, grad, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
     # YOUR CODE HERE
     raise NotImplementedError()
@@ -80,7 +80,7 @@ with check("Q1 Adam's step", hint="Two moving averages, both bias-corrected with
 # - c) With (2) the decay is divided by $\sqrt{\hat v}$, with (1) it is not.
 # - d) The two differ for Adam, and they differ in the same way for plain SGD.
 
-# %%
+# %% mlcourse={"answer": "answer_q2"}
 # YOUR CODE HERE: replace each ... with your answer
 answer_q2 = ...
 
@@ -98,7 +98,7 @@ with check("Q2 AdamW vs L2", hint="Follow the term λw through one step of each 
 # $v \odot Av$ over `samples` Rademacher vectors $v$ drawn with `generator`. Return a float64 tensor of
 # shape `(n,)`. (Do not recover $A$ column by column: the check looks at single samples too.)
 
-# %%
+# %% mlcourse={"answer": "hutchinson"}
 def hutchinson(matvec, n, samples, generator):
     # YOUR CODE HERE
     raise NotImplementedError()
@@ -123,7 +123,7 @@ with check("Q3 Hutchinson", hint="Entries of v are +1 or −1 with equal probabi
 # holding the number of configurations $n_i$ in each round. Careful with $\lfloor\log_\eta R\rfloor$ in
 # floating point: `math.log(243, 3)` is 4.999….
 
-# %%
+# %% mlcourse={"answer": "bracket_sizes"}
 def bracket_sizes(R, eta):
     # YOUR CODE HERE
     raise NotImplementedError()
@@ -147,7 +147,7 @@ with check("Q4 Hyperband brackets", hint="Count brackets with integer powers of 
 # so far $f^+$, write `ei(mu, sigma, best)` $= \mathbb E[\max(f^+ - f, 0)]$ in closed form, elementwise for
 # tensors `mu`, `sigma > 0`. (`torch.distributions.Normal` or `torch.special.ndtr` may help.)
 
-# %%
+# %% mlcourse={"answer": "ei"}
 def ei(mu, sigma, best):
     # YOUR CODE HERE
     raise NotImplementedError()
@@ -171,7 +171,7 @@ with check("Q5 expected improvement", hint="Integrate (f⁺ − f) against the n
 # selection mass* is $\mu_\text{eff} = 1 / \sum_i w_i^2$. Write `recombination(lam)` returning the
 # tensor of weights (float64) and $\mu_\text{eff}$ as a float.
 
-# %%
+# %% mlcourse={"answer": "recombination"}
 def recombination(lam: int) -> tuple[torch.Tensor, float]:
     # YOUR CODE HERE
     raise NotImplementedError()
@@ -196,7 +196,7 @@ with check("Q6 recombination weights", hint="The weights fall off with the logar
 # largest absolute value among the recurrence's eigenvalues), for floats `lr > 0`, `0 <= beta < 1`,
 # `lam > 0`. It must be right where the mode rings too, and above 1 where the run diverges.
 
-# %%
+# %% mlcourse={"answer": "mode_rate"}
 def mode_rate(lr: float, beta: float, lam: float) -> float:
     # YOUR CODE HERE
     raise NotImplementedError()
