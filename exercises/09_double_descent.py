@@ -20,8 +20,9 @@
 
 # %% [markdown]
 # # 09 · Double descent — exercises
-# Five questions: write the min-norm least-squares solution, the theory curve of its risk, find the
-# ridge penalty that removes the peak, and say where the peak moves when the data change.
+# Six questions: write the min-norm least-squares solution and the theory curve of its risk, find
+# the ridge penalty that removes the peak, say where the peak moves when the data change and what a
+# few more samples do near the threshold, and write the step that removes epoch-wise double descent.
 # Setting as in the lecture: $x \sim \mathcal N(0, I_d)$, $y = x^\top\beta + \sigma\varepsilon$,
 # excess risk $\|\hat\beta - \beta\|^2$.
 
@@ -45,7 +46,7 @@ g = torch.Generator().manual_seed(0)
 # (then it interpolates), for $n > d$, and when `X` has linearly dependent columns. Write it
 # yourself (`torch.linalg` is allowed); `dd.least_squares` is what the check compares against.
 
-# %%
+# %% mlcourse={"answer": "min_norm"}
 def min_norm(X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     # YOUR CODE HERE
     raise NotImplementedError()
@@ -69,7 +70,7 @@ with check("Q1 min-norm least squares", hint="Among all minimizers of ‖y − X
 # with isotropic Gaussian inputs and noise $\sigma > 0$, as given in the lecture for
 # $n \le d - 2$ and $n \ge d + 2$, and `math.inf` in between.
 
-# %%
+# %% mlcourse={"answer": "risk_theory"}
 def risk_theory(n: int, d: int, sigma: float, beta_norm: float = 1.0) -> float:
     # YOUR CODE HERE
     raise NotImplementedError()
@@ -91,7 +92,7 @@ with check("Q2 theory curve", hint="Below the threshold: the bias of the d − n
 # Search numerically with `dd.ridge_risk_theory(n, d, sigma, ridge, beta_norm)`, or derive it; store
 # it in `lam_q3`. The check also verifies that your $\lambda$ makes the theory curve monotone in $n$.
 
-# %%
+# %% mlcourse={"answer": "lams,lam_q3"}
 # YOUR CODE HERE: replace each ... with your answer
 lam_q3 = ...
 
@@ -114,7 +115,7 @@ with check("Q3 optimal ridge", hint="Evaluate the risk at n = d on a log-spaced 
 # - c) at $p = 50$
 # - d) there is no peak any more: more data removes it
 
-# %%
+# %% mlcourse={"answer": "answer_q4"}
 # YOUR CODE HERE: replace each ... with your answer
 answer_q4 = ...
 
@@ -134,7 +135,7 @@ with check("Q4 the peak when the data double", hint="The peak sits where the mod
 # - b) it stays the same: the model is still over-parameterized
 # - c) it rises sharply (to infinity in expectation): $n = 500$ is the interpolation threshold
 
-# %%
+# %% mlcourse={"answer": "answer_q5"}
 # YOUR CODE HERE: replace each ... with your answer
 answer_q5 = ...
 
@@ -152,7 +153,7 @@ with check("Q5 more data near the threshold", hint="Compare n with d after the n
 # one full-batch gradient-descent step on $\frac{1}{2n}\|X\theta - y\|^2$ with these step sizes.
 # Shapes: `theta` [d], `X` [n, d], `y` [n], `scale` [d].
 
-# %%
+# %% mlcourse={"answer": "equalized_step"}
 def equalized_step(theta, X, y, scale, lr):
     # YOUR CODE HERE
     raise NotImplementedError()
@@ -160,8 +161,8 @@ def equalized_step(theta, X, y, scale, lr):
 
 
 # %% tags=["check"]
-with check("Q6 equalized step sizes", hint="The gradient is Xᵀ(Xθ − y)/n; divide its j-th entry by s_j² "
-           "before the step."):
+with check("Q6 equalized step sizes", hint="Start from one plain gradient-descent step on the loss "
+           "above; the only change is that each coordinate gets its own step size."):
     scale = torch.cat([torch.ones(5, dtype=torch.float64), torch.full((3,), 0.1, dtype=torch.float64)])
     Z = torch.randn(30, 8, generator=g, dtype=torch.float64)
     y = torch.randn(30, generator=g, dtype=torch.float64)

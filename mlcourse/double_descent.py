@@ -11,11 +11,18 @@ Three cheap settings, each with a curve to measure and, where one exists, a curv
   error peaks at ``p = n`` (Belkin et al. 2019, "Reconciling modern machine learning practice and
   the bias-variance trade-off", with Fourier features; Mei & Montanari 2019 for ReLU features);
   a small ridge removes the peak.
+* **model-wise with a fixed task** — the weak-features model of Belkin, Hsu & Xu (2019): the data
+  have D features and a fixed β ∈ R^D; the learner uses only the first p of them. As p grows the
+  task stays the same (only the model changes), and the expected risk has a closed form.
+* **memorization** — a small ReLU network fits training labels that are partly or entirely random
+  (Zhang et al. 2017): it reaches 100 % training accuracy either way, and its test accuracy falls
+  to chance with the fraction of random labels.
 * **epoch-wise** — full-batch gradient descent on a linear model whose features come in two groups
   of very different scales (Heckel & Yilmaz 2021, "Early stopping in deep networks: double descent
   and how to eliminate it"): the fast group learns, then overfits, then the slow group learns.
 
-Penalties are unnormalized: ridge minimizes ``‖y − Xβ‖² + λ‖β‖²``. Random numbers are drawn on the
+Penalties are unnormalized: ridge minimizes ``‖y − Xβ‖² + λ‖β‖²``; dropout on the features is
+its expected objective in closed form (:func:`dropout_least_squares`). Random numbers are drawn on the
 CPU from a seeded generator and moved to ``device``, so every device sees the same data. Work is
 in float64 (float32 on Apple's mps, which has no float64).
 """
@@ -90,6 +97,26 @@ def least_squares(X: torch.Tensor, y: torch.Tensor, ridge: float = 0.0) -> torch
     return X.mT @ torch.linalg.solve(X @ X.mT + ridge * eye, y)
 
 
+def dropout_least_squares(X: torch.Tensor, y: torch.Tensor, rate: float) -> torch.Tensor:
+    """The minimizer of the *expected* squared loss when every feature is dropped independently with
+    probability ``rate`` and the survivors are scaled by 1/(1 − rate) (inverted dropout):
+
+        E_M ‖y − (X ⊙ M/q) a‖² = ‖y − Xa‖² + ((1 − q)/q) Σⱼ ‖X_j‖² a_j²,   q = 1 − rate,
+
+    a ridge penalty whose strength for feature j grows with that feature's energy ‖X_j‖² (Wager,
+    Wang & Liang 2013, "Dropout training as adaptive regularization"). ``rate = 0`` is min-norm
+    least squares. Shapes as :func:`least_squares`.
+    """
+    if not 0 <= rate < 1:
+        raise ValueError(f"the dropout rate must be in [0, 1), got {rate!r}")
+    if rate == 0:
+        return least_squares(X, y)
+    q = 1 - rate
+    gram = X.mT @ X
+    penalty = (1 - q) / q * torch.diagonal(gram, dim1=-2, dim2=-1)
+    return torch.linalg.solve(gram + torch.diag_embed(penalty), X.mT @ y)
+
+
 # --------------------------------------------------------------------------- sample-wise: linear model
 
 
@@ -113,6 +140,15 @@ def minnorm_risk_theory(n: int, d: int, sigma: float, beta_norm: float = 1.0) ->
     if n >= d + 2:
         return sigma**2 * d / (n - d - 1)
     return math.inf
+
+
+def smallest_singular_value(n: int, d: int, *, trials: int = 5, seed: int = 0) -> float:
+    """Median over ``trials`` of the smallest nonzero-rank singular value of an n × d standard normal
+    matrix: ≈ |√d − √n| for large n and d (the edge of the Marchenko–Pastur law), so ≈ 0 at n = d.
+    The min-norm fit divides the noise by these values — why its variance explodes at n = d."""
+    n, d, trials = _positive_int("n", n), _positive_int("d", d), _positive_int("trials", trials)
+    g = torch.Generator().manual_seed(seed)
+    return float(torch.linalg.svdvals(_randn(g, trials, n, d))[:, -1].median())
 
 
 def optimal_ridge(d: int, sigma: float, beta_norm: float = 1.0) -> float:
@@ -178,7 +214,8 @@ def random_relu_features(X: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
 
 
 def random_features_curve(p_values: Sequence[int], *, n_train: int = 100, input_dim: int = 10,
-                          noise: float = 0.1, ridge: float = 0.0, n_test: int = 2000, draws: int = 10,
+                          noise: float = 0.1, ridge: float = 0.0, dropout: float = 0.0, n_test: int = 2000,
+                          draws: int = 10,
                           seed: int = 0, device: str | torch.device | None = None,
                           progress: Progress = False) -> torch.Tensor:
     """Median (over ``draws``) test MSE of least squares on p random ReLU features, for each p.
@@ -188,6 +225,8 @@ def random_features_curve(p_values: Sequence[int], *, n_train: int = 100, input_
     targets ``tanh(2wᵀx) + noise·ε`` for training, noise-free for the ``n_test`` test points;
     features ``relu(Wᵀx)`` with ``W_ij ~ N(0, 1)``; coefficients from :func:`least_squares`. Each
     draw resamples the teacher, the data and W; p only changes how many columns of W are used.
+    ``dropout`` > 0 fits the coefficients with :func:`dropout_least_squares` instead (not together
+    with ``ridge``).
     """
     ps = [_positive_int("p", p) for p in p_values]
     if not ps:
@@ -195,6 +234,8 @@ def random_features_curve(p_values: Sequence[int], *, n_train: int = 100, input_
     n, k = _positive_int("n_train", n_train), _positive_int("input_dim", input_dim)
     n_test, draws = _positive_int("n_test", n_test), _positive_int("draws", draws)
     noise, ridge = _nonnegative("noise", noise), _nonnegative("ridge", ridge)
+    if dropout and ridge:
+        raise ValueError("choose ridge or dropout, not both")
     dev = runtime.get_device(device)
     dtype = _dtype(dev)
     draw_seeds = torch.randint(2**62, (draws,), generator=torch.Generator().manual_seed(seed))
@@ -209,10 +250,120 @@ def random_features_curve(p_values: Sequence[int], *, n_train: int = 100, input_
         # first p columns do not depend on max(p_values)
         X, X_test, y, y_test, W = (t.to(dev, dtype) for t in (X, X_test, y, y_test, W))
         for j, p in enumerate(ps):
-            a = least_squares(random_relu_features(X, W[:, :p]), y, ridge)
+            features = random_relu_features(X, W[:, :p])
+            a = dropout_least_squares(features, y, dropout) if dropout else least_squares(features, y, ridge)
             residual = random_relu_features(X_test, W[:, :p]) @ a - y_test
             mse[r, j] = (residual**2).mean().item()
     return mse.median(dim=0).values
+
+
+# --------------------------------------------------------------------------- model-wise with a fixed task: weak features
+
+
+def weak_features_beta(total: int, decay: float = 0.5) -> torch.Tensor:
+    """The fixed coefficients of the weak-features task: β_j ∝ j^(−decay), j = 1 … total, ‖β‖ = 1 —
+    the first features carry the most signal (decay 0: every feature carries the same). Shape (total,)."""
+    total = _positive_int("total", total)
+    beta = torch.arange(1, total + 1, dtype=torch.float64) ** (-_nonnegative("decay", decay))
+    return beta / beta.norm()
+
+
+def weak_features_theory(n: int, p: int, beta: torch.Tensor, sigma: float) -> float:
+    """Expected excess risk E[(xᵀβ̂ − xᵀβ)²] of min-norm least squares that uses only the first p of
+    the D = len(β) features, x ~ N(0, I_D), y = xᵀβ + σε (Belkin, Hsu & Xu 2019, Theorem 1, minus
+    the noise σ²). With S = ‖β_{1..p}‖² (the signal the model can see) and U = ‖β_{p+1..D}‖² (the
+    signal it cannot, which acts as extra noise):
+
+        (U + σ²)(1 + p/(n − p − 1)) − σ²                     for p ≤ n − 2,
+        S(1 − n/p) + (U + σ²)(1 + n/(p − n − 1)) − σ²         for p ≥ n + 2,
+
+    and ``inf`` in between. At p = D this is :func:`minnorm_risk_theory`.
+    """
+    n, p = _positive_int("n", n), _positive_int("p", p)
+    if p > len(beta):
+        raise ValueError(f"the model cannot use more features (p = {p}) than the task has ({len(beta)})")
+    sigma = _nonnegative("sigma", sigma)
+    seen, unseen = float((beta[:p] ** 2).sum()), float((beta[p:] ** 2).sum())
+    if p <= n - 2:
+        return (unseen + sigma**2) * (1 + p / (n - p - 1)) - sigma**2
+    if p >= n + 2:
+        return seen * (1 - n / p) + (unseen + sigma**2) * (1 + n / (p - n - 1)) - sigma**2
+    return math.inf
+
+
+def weak_features_curve(n: int, p_values: Sequence[int], beta: torch.Tensor, sigma: float, *,
+                        ridge: float = 0.0, trials: int = 20, seed: int = 0,
+                        device: str | torch.device | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Monte-Carlo excess risk ‖β̂_{1..p} − β_{1..p}‖² + ‖β_{p+1..D}‖² of least squares (min-norm, or
+    ridge) on the first p features, for every p of ``p_values``. One task for all p: each trial draws
+    X (n × D) and the noise once and every p uses the first p columns of the same X. Returns (mean,
+    median) over the trials, each of shape (len(p_values),)."""
+    ps = [_positive_int("p", p) for p in p_values]
+    n, trials = _positive_int("n", n), _positive_int("trials", trials)
+    sigma, ridge = _nonnegative("sigma", sigma), _nonnegative("ridge", ridge)
+    if not ps or max(ps) > len(beta):
+        raise ValueError(f"p_values must be non-empty and at most D = {len(beta)}, got {p_values!r}")
+    dev = runtime.get_device(device)
+    g = torch.Generator().manual_seed(seed)
+    b = beta.to(torch.float64).reshape(1, -1, 1)
+    X = _randn(g, trials, n, len(beta))
+    y = X @ b + sigma * _randn(g, trials, n, 1)
+    X, y, b = (t.to(dev, _dtype(dev)) for t in (X, y, b))
+    risk = torch.empty(trials, len(ps), dtype=torch.float64)
+    for j, p in enumerate(ps):
+        est = least_squares(X[..., :p], y, ridge)
+        risk[:, j] = (((est - b[:, :p]) ** 2).sum(dim=(1, 2)) + (b[:, p:] ** 2).sum()).double().cpu()
+    return risk.mean(0), risk.median(0).values
+
+
+# --------------------------------------------------------------------------- memorization: random labels
+
+
+def memorization_run(corruption: float, *, n_train: int = 500, n_test: int = 2000, input_dim: int = 20,
+                     classes: int = 10, width: int = 256, lr: float = 0.05, momentum: float = 0.9,
+                     max_steps: int = 2000, seed: int = 0) -> dict:
+    """Train a one-hidden-layer ReLU network on labels of which a fraction ``corruption`` was replaced
+    by uniformly random classes (Zhang et al. 2017, Sect. 2: partially corrupted labels).
+
+    Data: x ~ N(0, I), true class = argmax of a fixed random linear map of x (``classes`` classes);
+    training labels corrupted, test labels clean. Full-batch gradient descent with heavy-ball
+    momentum on the cross-entropy, until every training label is fitted or ``max_steps``. float32, one
+    seed for everything. Returns ``train_acc`` (per step, a tensor), ``steps_to_fit`` (None if not
+    fitted), ``test_acc`` (on the clean test labels, at the end), ``parameters``.
+    """
+    if not 0 <= corruption <= 1:
+        raise ValueError(f"corruption must be in [0, 1], got {corruption!r}")
+    n, n_test = _positive_int("n_train", n_train), _positive_int("n_test", n_test)
+    d, k, h = _positive_int("input_dim", input_dim), _positive_int("classes", classes), _positive_int("width", width)
+    g = torch.Generator().manual_seed(seed)
+    teacher = torch.randn(d, k, generator=g)
+    X = torch.randn(n + n_test, d, generator=g)
+    labels = (X @ teacher).argmax(1)
+    X_train, y_train, X_test, y_test = X[:n], labels[:n].clone(), X[n:], labels[n:]
+    replace = torch.rand(n, generator=g) < corruption
+    y_train[replace] = torch.randint(k, (int(replace.sum()),), generator=g)
+    W1 = (torch.randn(d, h, generator=g) / math.sqrt(d)).requires_grad_()
+    b1 = torch.zeros(h, requires_grad=True)
+    W2 = (torch.randn(h, k, generator=g) / math.sqrt(h)).requires_grad_()
+    params = [W1, b1, W2]
+    velocity = [torch.zeros_like(t) for t in params]  # heavy ball as torch.optim.SGD: v ← μv + g, θ ← θ − ηv
+    history, fitted = [], None
+    for step in range(max_steps + 1):
+        logits = torch.relu(X_train @ W1 + b1) @ W2
+        history.append(float((logits.argmax(1) == y_train).float().mean()))
+        if history[-1] == 1.0:
+            fitted = step
+            break
+        if step < max_steps:
+            grads = torch.autograd.grad(torch.nn.functional.cross_entropy(logits, y_train), params)
+            with torch.no_grad():
+                for t, v, g_t in zip(params, velocity, grads):
+                    v.mul_(momentum).add_(g_t)
+                    t.sub_(lr * v)
+    with torch.no_grad():
+        test_acc = float(((torch.relu(X_test @ W1 + b1) @ W2).argmax(1) == y_test).float().mean())
+    return {"train_acc": torch.tensor(history), "steps_to_fit": fitted, "test_acc": test_acc,
+            "parameters": d * h + h + h * k}
 
 
 # --------------------------------------------------------------------------- epoch-wise: two time scales

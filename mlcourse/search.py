@@ -20,16 +20,24 @@ minimum (:func:`best_so_far`).
 - CMA-ES: Hansen & Ostermeier (2001), the (μ/μ_W, λ) version with rank-one and rank-μ updates and
   cumulative step-size adaptation, parameters as in Hansen's tutorial ("The CMA Evolution Strategy:
   A Tutorial", arXiv:1604.00772) but with positive recombination weights only (no active CMA).
+- Optuna (Akiba et al. 2019) behind the same interface (:func:`optuna_minimize`): its TPE sampler
+  (Bergstra et al. 2011) and its GP sampler. :func:`compare` runs several methods over many seeds;
+  :func:`cached_comparison` keeps such a run in ``data/`` (it takes about a minute).
 """
 
 from __future__ import annotations
 
+import json
 import math
+import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable, Sequence
 
 import torch
 from torch import Tensor
+
+from mlcourse import runtime
 
 Bounds = Sequence[tuple[float, float]]
 Objective = Callable[[Tensor], Tensor]  # one point (d,) → a scalar, to be minimized
@@ -372,3 +380,81 @@ def hyperband(train: Callable[[Tensor, float], float], sample: Callable[[torch.G
                 keep = sorted(range(len(configs)), key=lambda j: losses[j])[:rounds[i + 1][0]]
                 configs = [configs[j] for j in keep]
     return log
+
+
+# --- Optuna, and comparing methods over seeds --------------------------------------------------------
+
+OPTUNA_SAMPLERS = ("tpe", "gp", "random")
+
+
+def optuna_minimize(f: Objective, bounds: Bounds, n: int, *, sampler: str = "tpe",
+                    seed: int = 0) -> tuple[Tensor, Tensor]:
+    """Minimize f with an Optuna study of ``n`` trials: ``sampler`` "tpe" (``TPESampler``: a density
+    model of the good and the bad trials, Bergstra et al. 2011), "gp" (``GPSampler``: a GP surrogate
+    with a log-EI acquisition) or "random"; Optuna's defaults otherwise (TPE and GP start with 10
+    random trials). Each coordinate is a ``suggest_float`` over its interval. Returns the points and
+    values in the order of evaluation, like every search here."""
+    import optuna
+
+    b = _bounds(bounds)
+    if sampler not in OPTUNA_SAMPLERS:
+        raise ValueError(f"unknown sampler {sampler!r}: choose from {', '.join(OPTUNA_SAMPLERS)}")
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    make = {"tpe": optuna.samplers.TPESampler, "gp": optuna.samplers.GPSampler,
+            "random": optuna.samplers.RandomSampler}[sampler]
+    study = optuna.create_study(direction="minimize", sampler=make(seed=seed))
+    names = [f"x{i}" for i in range(len(b))]
+
+    def objective(trial) -> float:
+        x = torch.tensor([trial.suggest_float(k, float(lo), float(hi)) for k, (lo, hi) in zip(names, b)],
+                         dtype=torch.float64)
+        return float(f(x))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # experimental-feature notices: not the student's concern
+        study.optimize(objective, n_trials=n)
+    X = torch.tensor([[t.params[k] for k in names] for t in study.trials], dtype=torch.float64)
+    return X, torch.tensor([t.value for t in study.trials], dtype=torch.float64)
+
+
+METHODS: dict[str, Callable[..., tuple[Tensor, Tensor]]] = {
+    "random search": lambda f, b, n, seed: random_search(f, b, n, seed=seed),
+    "GP-BO + EI (ours)": lambda f, b, n, seed: bayes_opt(f, b, n, seed=seed),
+    "Optuna TPE": lambda f, b, n, seed: optuna_minimize(f, b, n, sampler="tpe", seed=seed),
+    "Optuna GP": lambda f, b, n, seed: optuna_minimize(f, b, n, sampler="gp", seed=seed),
+}
+"""The methods :func:`compare` knows, by the name a table shows."""
+
+
+def compare(f: Objective, bounds: Bounds, n: int, seeds: int, methods: Sequence[str] = tuple(METHODS),
+            progress=False) -> dict[str, Tensor]:
+    """Run every method of ``methods`` for ``n`` evaluations with seeds 0 … seeds − 1; returns, per
+    method, the values in evaluation order [seeds, n] (use :func:`best_so_far` along dim 1)."""
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown or seeds < 1:
+        raise ValueError(f"need seeds >= 1 and methods from {list(METHODS)}, got {seeds}, {unknown}")
+    return {m: torch.stack([METHODS[m](f, bounds, n, s)[1] for s in runtime.track(range(seeds), progress, desc=m)])
+            for m in methods}
+
+
+DATA_DIR = Path(__file__).parent / "data"
+
+
+def cached_comparison(name: str, f: Objective, bounds: Bounds, n: int, seeds: int, *,
+                      methods: Sequence[str] = tuple(METHODS), recompute: bool = False,
+                      path: Path | str | None = None) -> dict[str, Tensor]:
+    """:func:`compare`, kept as JSON in ``data/search_<name>.json`` (or ``path``) together with its
+    setup. A stored run is used only if its setup (bounds, n, seeds, methods) is the one asked for;
+    otherwise, or with ``recompute``, it is run again and stored."""
+    path = Path(path) if path is not None else DATA_DIR / f"search_{name}.json"
+    setup = {"bounds": [[float(lo), float(hi)] for lo, hi in _bounds(bounds).tolist()], "n": n,
+             "seeds": seeds, "methods": list(methods)}
+    if path.exists() and not recompute:
+        stored = json.loads(path.read_text())
+        if stored["setup"] == setup:
+            return {m: torch.tensor(stored["values"][m], dtype=torch.float64) for m in methods}
+    values = compare(f, bounds, n, seeds, methods)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"setup": setup, "values": {m: t.tolist() for m, t in values.items()}}))
+    return values

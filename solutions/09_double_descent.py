@@ -15,8 +15,9 @@
 
 # %% [markdown]
 # # 09 · Double descent — exercises
-# Five questions: write the min-norm least-squares solution, the theory curve of its risk, find the
-# ridge penalty that removes the peak, and say where the peak moves when the data change.
+# Six questions: write the min-norm least-squares solution and the theory curve of its risk, find
+# the ridge penalty that removes the peak, say where the peak moves when the data change and what a
+# few more samples do near the threshold, and write the step that removes epoch-wise double descent.
 # Setting as in the lecture: $x \sim \mathcal N(0, I_d)$, $y = x^\top\beta + \sigma\varepsilon$,
 # excess risk $\|\hat\beta - \beta\|^2$.
 
@@ -196,8 +197,8 @@ def equalized_step(theta, X, y, scale, lr):
 
 
 # %% tags=["check"]
-with check("Q6 equalized step sizes", hint="The gradient is Xᵀ(Xθ − y)/n; divide its j-th entry by s_j² "
-           "before the step."):
+with check("Q6 equalized step sizes", hint="Start from one plain gradient-descent step on the loss "
+           "above; the only change is that each coordinate gets its own step size."):
     scale = torch.cat([torch.ones(5, dtype=torch.float64), torch.full((3,), 0.1, dtype=torch.float64)])
     Z = torch.randn(30, 8, generator=g, dtype=torch.float64)
     y = torch.randn(30, generator=g, dtype=torch.float64)

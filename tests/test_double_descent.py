@@ -251,7 +251,97 @@ def test_equalized_step_sizes_leave_one_u():
     lambda: dd.epochwise_curve(10, slow_scale=0.0),
     lambda: dd.epochwise_curve(10, lr=-0.1),
     lambda: dd.epochwise_curve(10, n_train=0),
+    lambda: dd.random_features_curve([10], ridge=0.1, dropout=0.1),
+    lambda: dd.dropout_least_squares(torch.ones(3, 2), torch.ones(3, 1), 1.0),
+    lambda: dd.weak_features_theory(100, 301, dd.weak_features_beta(300), 0.5),
+    lambda: dd.weak_features_curve(100, [], dd.weak_features_beta(300), 0.5),
+    lambda: dd.memorization_run(1.5),
 ])
 def test_bad_arguments_raise_value_error(call):
     with pytest.raises(ValueError):
         call()
+
+
+
+# --------------------------------------------------------------------------- weak features: one task, p grows
+
+
+@pytest.mark.parametrize("decay", [0.0, 0.5])
+def test_weak_features_monte_carlo_matches_theory(decay):
+    beta = dd.weak_features_beta(300, decay)
+    assert float(beta.norm()) == pytest.approx(1.0)
+    ps = [20, 60, 150, 300]
+    mean, _ = dd.weak_features_curve(100, ps, beta, 0.5, trials=200, seed=1)
+    theory = [dd.weak_features_theory(100, p, beta, 0.5) for p in ps]
+    for m, t in zip(mean.tolist(), theory):
+        assert m == pytest.approx(t, rel=0.10)
+
+
+def test_weak_features_theory_limits():
+    beta = dd.weak_features_beta(300, 0.5)
+    # all features used: the isotropic min-norm formula of the sample-wise section (d = D)
+    assert dd.weak_features_theory(100, 300, beta, 0.5) == pytest.approx(dd.minnorm_risk_theory(100, 300, 0.5))
+    assert all(math.isinf(dd.weak_features_theory(100, p, beta, 0.5)) for p in (99, 100, 101))
+    # with the signal in the first features, a few of them beat the largest model: a classical U
+    curve = {p: dd.weak_features_theory(100, p, beta, 0.5) for p in range(1, 301) if abs(p - 100) > 1}
+    assert min(curve[p] for p in range(1, 99)) < curve[300] < curve[1]
+    # with every feature equally useful, the largest model is the best one
+    flat = dd.weak_features_beta(300, 0.0)
+    assert dd.weak_features_theory(100, 300, flat, 0.5) < min(dd.weak_features_theory(100, p, flat, 0.5)
+                                                             for p in range(1, 99))
+
+
+def test_weak_features_curve_uses_one_task_for_every_p():
+    beta = dd.weak_features_beta(50, 0.5)
+    full, _ = dd.weak_features_curve(20, [5, 30, 50], beta, 0.3, trials=3, seed=4)
+    part, _ = dd.weak_features_curve(20, [30], beta, 0.3, trials=3, seed=4)
+    assert float(part[0]) == pytest.approx(float(full[1]), rel=1e-12)  # same X, whatever else is swept
+
+
+# --------------------------------------------------------------------------- dropout as adaptive ridge
+
+
+def test_dropout_least_squares_minimizes_the_expected_dropout_loss():
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(30, 8, generator=g, dtype=torch.float64) * torch.linspace(0.2, 3, 8, dtype=torch.float64)
+    y = torch.randn(30, 1, generator=g, dtype=torch.float64)
+    rate, q = 0.3, 0.7
+    a = dd.dropout_least_squares(X, y, rate)
+
+    def expected(a):
+        return ((y - X @ a) ** 2).sum() + (1 - q) / q * ((X**2).sum(0) * a[:, 0] ** 2).sum()
+
+    grad = torch.func.grad(expected)(a)
+    assert float(grad.abs().max()) < 1e-9  # the closed form is the minimizer
+    masks = (torch.rand(100_000, 1, 8, generator=g, dtype=torch.float64) < q).to(torch.float64) / q
+    sampled = ((y - (X * masks) @ a) ** 2).sum(dim=(1, 2)).mean()
+    assert float(sampled) == pytest.approx(float(expected(a)), rel=0.01)  # the penalty is the mask average
+    assert torch.allclose(dd.dropout_least_squares(X, y, 0.0), dd.least_squares(X, y))
+
+
+def test_dropout_removes_the_random_features_peak():
+    ps = [90, 100, 110]
+    plain = dd.random_features_curve(ps, seed=0)
+    dropped = dd.random_features_curve(ps, dropout=0.1, seed=0)
+    assert float(plain[1]) > 5 * float(max(plain[0], plain[2]))
+    assert float(dropped[1]) < 1.5 * float(min(dropped[0], dropped[2])) and float(dropped[1]) < float(plain[1]) / 50
+
+
+# --------------------------------------------------------------------------- memorization
+
+
+def test_a_network_fits_random_labels_slower_and_learns_nothing_from_them():
+    true, noise = dd.memorization_run(0.0), dd.memorization_run(1.0)
+    assert true["parameters"] > 10 * 500  # far more parameters than training points
+    assert true["steps_to_fit"] is not None and noise["steps_to_fit"] is not None  # both memorized
+    assert noise["steps_to_fit"] > 2 * true["steps_to_fit"]  # random labels take a few times longer
+    assert true["test_acc"] > 0.7 and abs(noise["test_acc"] - 0.1) < 0.03  # chance is 1/10
+    half = dd.memorization_run(0.5)
+    assert noise["test_acc"] < half["test_acc"] < true["test_acc"]
+    assert torch.equal(half["train_acc"], dd.memorization_run(0.5)["train_acc"])  # seeded
+
+
+def test_smallest_singular_value_follows_the_marchenko_pastur_edge():
+    for n in (300, 450, 560, 700):
+        assert dd.smallest_singular_value(n, 500) == pytest.approx(abs(math.sqrt(500) - math.sqrt(n)), rel=0.25)
+    assert dd.smallest_singular_value(500, 500) < 0.1

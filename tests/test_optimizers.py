@@ -4,10 +4,12 @@ the forward gradient's unbiasedness, DFA against backprop, implicit gradient reg
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
 import torch
+from torch import Tensor
 
 from mlcourse import optimizers as op
 
@@ -316,3 +318,204 @@ def test_l2o_recompute_path(tmp_path):
     with pytest.raises(ValueError, match="multiple"):
         op.meta_train_l2o(1, unroll=3, horizon=10)
     assert op.L2O_CHECKPOINT.stat().st_size < 200_000
+
+
+# --- quadratics: per-mode rates of gradient descent and momentum ---------------------------------------
+
+def measured_rate(path: Tensor, mode: int, first: int = 200, last: int = 400) -> float:
+    """(|x_last| / |x_first|)^(1 / (last − first)) along one coordinate: the observed rate per step."""
+    a, b = float(path[first, mode].abs()), float(path[last, mode].abs())
+    return (b / a) ** (1 / (last - first))
+
+
+@pytest.mark.parametrize("lr,beta", [(1.5, 0.0), (0.5, 0.3), (3.3, 0.67), (1.0, 0.9), (0.05, 0.95)])
+def test_mode_rates_are_the_measured_rates(lr, beta):
+    lam = (0.01, 1.0)
+    f = op.diagonal_quadratic(lam)
+    path = op.run("sgd", f, (1.0, 1.0), 400, lr=lr, momentum=beta)
+    theory = op.mode_rates(torch.tensor(lam, dtype=F64), lr, beta)
+    for mode in (0, 1):
+        if float(path[200, mode].abs()) < 1e-250:
+            continue  # already at machine zero
+        if beta > 0 and float(theory[mode]) == pytest.approx(math.sqrt(beta), rel=1e-9):
+            # complex roots: |x| rings with envelope √β^k, so compare the envelope over whole periods
+            amp = path[:, mode].abs()
+            env = lambda k: float(amp[k - 40:k].max())  # noqa: E731
+            assert (env(400) / env(240)) ** (1 / 160) == pytest.approx(float(theory[mode]), rel=0.02)
+        else:
+            assert measured_rate(path, mode) == pytest.approx(float(theory[mode]), rel=0.02)
+    assert torch.allclose(op.mode_rates(lam, lr), (1 - lr * torch.tensor(lam, dtype=F64)).abs())
+
+
+def test_best_gd_and_best_momentum_are_optimal():
+    lmin, lmax = 0.01, 1.0
+    lam = torch.tensor([lmin, lmax], dtype=F64)
+    lr, rate = op.best_gd(lmin, lmax)
+    assert lr == pytest.approx(2 / 1.01) and rate == pytest.approx(99 / 101)
+    grid = torch.linspace(0.01, 2.0, 2000, dtype=F64)
+    worst = op.mode_rates(lam[:, None], grid[None, :]).amax(0)
+    assert float(worst.min()) >= rate - 1e-12 and float(op.mode_rates(lam, lr).max()) == pytest.approx(rate)
+    lr_m, beta_m, rate_m = op.best_momentum(lmin, lmax)
+    assert rate_m == pytest.approx(9 / 11) and beta_m == pytest.approx((9 / 11) ** 2)
+    assert lr_m == pytest.approx((2 / 1.1) ** 2)
+    assert torch.allclose(op.mode_rates(lam, lr_m, beta_m), torch.full((2,), rate_m, dtype=F64), rtol=1e-6)
+    etas, betas = torch.linspace(0.1, 6.0, 300, dtype=F64), torch.linspace(0.0, 0.99, 300, dtype=F64)
+    rates = op.mode_rates(lam[:, None, None], etas[None, :, None], betas[None, None, :]).amax(0)
+    assert float(rates.min()) >= rate_m - 1e-3  # no grid point beats Polyak's choice
+    with pytest.raises(ValueError):
+        op.best_momentum(1.0, 0.5)
+    with pytest.raises(ValueError):
+        op.mode_rates(lam, 0.1, 1.0)
+
+
+def test_momentum_reaches_a_tolerance_about_sqrt_kappa_faster():
+    lam = (0.01, 1.0)
+    f = op.diagonal_quadratic(lam)
+    lr, _ = op.best_gd(*lam)
+    lr_m, beta_m, _ = op.best_momentum(*lam)
+    gd, mom = op.run("sgd", f, (1.0, 1.0), 800, lr=lr), op.run("sgd", f, (1.0, 1.0), 800, lr=lr_m, momentum=beta_m)
+    first = lambda p: int(torch.nonzero(f(p) < 1e-8)[0])  # noqa: E731
+    assert first(gd) / first(mom) > 5  # 444 vs 69 steps: the transient of momentum costs a little
+    per_decade = lambda p, a, b: (b - a) / math.log10(float(f(p[a]) / f(p[b])))  # noqa: E731
+    assert per_decade(gd, 400, 800) / per_decade(mom, 400, 800) == pytest.approx(10, rel=0.15)  # √κ
+
+
+# --- gradient noise and decoupled weight decay ---------------------------------------------------------
+
+def test_run_with_noise():
+    flat = lambda w: 0.0 * w.sum()
+    x0 = torch.zeros(4000, dtype=F64)
+    path = op.run("sgd", flat, x0, 1, lr=0.5, noise=2.0, seed=3)
+    assert float(path[1].std()) == pytest.approx(1.0, rel=0.05)  # η · noise
+    assert torch.equal(op.run("adam", op.rosenbrock, (0.0, 0.0), 5, lr=0.1, noise=0.0),
+                       op.run("adam", op.rosenbrock, (0.0, 0.0), 5, lr=0.1))
+    assert torch.equal(path, op.run("sgd", flat, x0, 1, lr=0.5, noise=2.0, seed=3))
+    with pytest.raises(ValueError, match="noise"):
+        op.run("sgd", flat, x0, 1, lr=0.5, noise=[1.0, 2.0])
+
+
+def test_adam_l2_decay_depends_on_gradient_noise_adamw_does_not():
+    """The lecture's demo: weights the loss does not constrain, with noisy (scale 10) or quiet (0.01)
+    gradients. Adam + L2 barely decays the noisy ones and cuts the quiet ones to 0; AdamW shrinks both
+    by (1 − ηλ) per step."""
+    k, lr, lam, T = 300, 1e-2, 0.1, 2000
+    noise = torch.cat([torch.full((k,), 10.0, dtype=F64), torch.full((k,), 0.01, dtype=F64)])
+    flat = lambda w: 0.0 * w.sum()
+    ends = {name: op.run(name, flat, torch.ones(2 * k, dtype=F64), T, lr=lr, weight_decay=lam, noise=noise)[-1]
+            for name in ("adam", "adamw")}
+    busy, quiet = (ends["adam"][:k].mean(), ends["adam"][k:].abs().mean())
+    assert busy > 0.75 and quiet < 2 * lr  # quiet weights jitter around 0 with steps of about η
+    target = (1 - lr * lam) ** T
+    assert abs(ends["adamw"][:k].mean() - target) < 0.05 and abs(ends["adamw"][k:].mean() - target) < 0.05
+
+
+def test_hutchinson_squares_ignore_abs_and_track_row_norms():
+    A = torch.tensor([[1.0, 2.0], [2.0, 1.0]], dtype=F64)
+    D = op.hutchinson_samples(lambda v: A @ v, 2, 4000, generator=torch.Generator().manual_seed(0))
+    assert D.shape == (4000, 2)
+    assert torch.equal(D**2, D.abs() ** 2)
+    assert torch.allclose((D**2).mean(0), torch.full((2,), 5.0, dtype=F64), atol=0.2)
+    # exactly, over all four Rademacher vectors: E[D²] is the squared row norm (5, 5), not diag² (1, 1)
+    V = torch.tensor([[1.0, 1.0], [1.0, -1.0], [-1.0, 1.0], [-1.0, -1.0]], dtype=F64)
+    assert torch.allclose(((V * (V @ A)) ** 2).mean(0), (A**2).sum(1), atol=1e-12)
+
+
+# --- the implicit bias of SGD noise -----------------------------------------------------------------------
+
+def test_product_imbalance_shrinks_by_one_minus_eta_r_squared():
+    x, y = op.scalar_regression(16, seed=1)
+    path = op.product_path(x, y, (2.0, 0.3), 30, lr=0.1)
+    u, v = path[:, 0], path[:, 1]
+    r = u * v * (x * x).mean() - (x * y).mean()
+    imb = u * u - v * v
+    assert torch.allclose(imb[1:], imb[:-1] * (1 - 0.01 * r[:-1] ** 2), rtol=1e-12)
+
+
+def test_product_sharpness_is_the_hessian_top_eigenvalue():
+    x, y = op.scalar_regression(16, seed=2)
+    for uv in [(2.0, 0.3), (-0.4, 1.1), (1.0, 1.0)]:
+        loss = lambda p: 0.5 * ((p[0] * p[1] * x - y) ** 2).mean()  # noqa: E731
+        H = torch.func.hessian(loss)(torch.tensor(uv, dtype=F64))
+        assert float(op.product_sharpness(torch.tensor(uv, dtype=F64), x, y)) == pytest.approx(
+            float(torch.linalg.eigvalsh(H)[-1]), rel=1e-10)
+
+
+def test_valley_sharpness_is_the_sharpness_at_the_minimum():
+    x, y = op.scalar_regression(16, seed=2)
+    c = float((x * y).sum() / (x * x).sum())
+    minima = torch.tensor([[u, c / u] for u in (0.3, 1.0, 2.5)], dtype=F64)
+    assert torch.allclose(op.product_valley_sharpness(minima, x, y), op.product_sharpness(minima, x, y), rtol=1e-10)
+    gd = op.product_path(x, y, (2.5, 0.1), 2000, lr=0.05)  # where GD lands: predicted from the start
+    predicted = op.product_valley_sharpness(gd[:1], x, y)
+    assert float(op.product_sharpness(gd[-1], x, y)) == pytest.approx(float(predicted[0]), rel=0.02)
+
+
+def test_sgd_noise_finds_the_flattest_minimum_gd_does_not():
+    x, y = op.scalar_regression(32, noise=0.5, seed=0)
+    c = float((x * y).sum() / (x * x).sum())
+    flattest = 2 * c * float((x * x).mean())
+    start = (2.5, 0.1)
+    gd = op.product_path(x, y, start, 3000, lr=0.1)
+    sgd = op.product_path(x, y, start, 3000, lr=0.1, batch=1)
+    big = op.product_path(x, y, start, 3000, lr=0.35)
+    imb = lambda p: float(p[-1, 0] ** 2 - p[-1, 1] ** 2)  # noqa: E731
+    assert abs(imb(gd) - (2.5**2 - 0.1**2)) < 0.1  # GD keeps (almost) the imbalance it started with
+    assert abs(float(gd[-1].prod()) - c) < 1e-9  # … and sits at a minimum
+    assert abs(imb(sgd)) < 0.05  # SGD drifted to the balanced minimum
+    assert float(op.product_sharpness(sgd[-500:], x, y).mean()) < 1.2 * flattest
+    assert float(op.product_sharpness(gd[-1], x, y)) > 3 * flattest
+    assert float(op.product_sharpness(big[-1], x, y)) < 2 / 0.35  # too sharp for η = 0.35: left
+    assert abs(float(big[-1].prod()) - c) < 1e-9
+
+
+# --- L2O against a tuned momentum baseline; training epochs for a pruner ------------------------------
+
+def test_tuned_momentum_beats_the_learned_optimizer_on_its_own_task():
+    W, y, theta = op.random_quadratics(500, generator=torch.Generator().manual_seed(123))
+    lr, beta, loss = op.tune_momentum(W, y, theta, steps=100)
+    assert loss == pytest.approx(float(op.sgd_losses(lr, W, y, theta, 100, momentum=beta)[-1].mean()), rel=1e-4)
+    l2o = float(op.l2o_losses(op.load_l2o(), W, y, theta, 100)[-1].mean())
+    _, gd = op.tune_sgd(W, y, theta, steps=100)
+    assert loss < l2o < gd / 2  # 0.24 < 0.35 < 0.99 / 2
+    assert loss == pytest.approx(0.242, abs=0.01) and l2o == pytest.approx(0.353, abs=0.01)
+
+
+def test_sgd_epochs_is_train_mlp_at_zero_momentum():
+    x, y, xv, yv = op.teacher_task(300, 200, seed=0)
+    ours = list(itertools.islice(op.sgd_epochs(x, y, xv, yv, lr=0.1), 3))
+    ref = op.train_mlp(x, y, xv, yv, epochs=3, lr=0.1)["test_acc"][1:]
+    assert ours == ref
+    fast = list(itertools.islice(op.sgd_epochs(x, y, xv, yv, lr=0.1, momentum=0.9), 3))
+    assert fast != ours and fast[-1] > ours[-1]
+    diverged = list(itertools.islice(op.sgd_epochs(x, y, xv, yv, lr=1e6, momentum=0.9), 2))
+    assert diverged[-1] in (0.0,) or diverged[-1] < 0.3
+
+
+def test_nesterov_rates_and_its_optimum():
+    lam = torch.tensor([0.01, 1.0], dtype=F64)
+    f = op.diagonal_quadratic((0.01, 1.0))
+    for lr, beta in [(1.0, 0.5), (1.33, 0.79), (0.3, 0.9)]:
+        path = op.run("nesterov", f, (1.0, 1.0), 400, lr=lr, momentum=beta)
+        rho = op.mode_rates(lam, lr, beta, nesterov=True)
+        amp = path.abs()
+        for mode in (0, 1):  # envelope over a window: ringing modes oscillate
+            if float(amp[240, mode]) < 1e-250:
+                continue
+            env = lambda k: float(amp[k - 30:k, mode].max())  # noqa: E731
+            assert (env(400) / env(250)) ** (1 / 150) == pytest.approx(float(rho[mode]), rel=0.02)
+    lr, beta, rate = op.best_nesterov(0.01, 1.0)
+    assert rate == pytest.approx(1 - 2 / math.sqrt(301))
+    assert float(op.mode_rates(lam, lr, beta, nesterov=True).max()) == pytest.approx(rate, rel=1e-6)
+    etas, betas = torch.logspace(-1.3, 1, 300, dtype=F64), torch.linspace(0, 0.99, 300, dtype=F64)
+    grid = op.mode_rates(lam[:, None, None], etas[None, :, None], betas[None, None, :], nesterov=True).amax(0)
+    assert float(grid.min()) >= rate - 2e-3
+    assert op.best_momentum(0.01, 1.0)[2] < rate < op.best_gd(0.01, 1.0)[1]  # heavy ball wins on quadratics
+
+
+def test_closed_form_gradients_are_the_autograd_gradients():
+    gen = torch.Generator().manual_seed(0)
+    points = torch.randn(20, 2, generator=gen, dtype=F64) * 2
+    for f in (op.rosenbrock, op.beale, op.rastrigin, op.diagonal_quadratic((0.01, 1.0))):
+        for x in points:
+            auto = torch.func.grad(f)(x)
+            assert torch.allclose(f.grad(x), auto, rtol=1e-12, atol=1e-9)
