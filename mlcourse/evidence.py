@@ -164,11 +164,12 @@ def entropy_change_per_eigenvalue(lr_lambda: Array) -> np.ndarray:
 
 
 def quadratic_gd_cloud(H: Array, lr: float, steps: int, *, n: int = 1000, init_std: float = 1.0,
-                       seed: int = 0) -> Tensor:
-    """Gradient descent on ``L(w) = ½ wᵀHw`` from ``n`` starting points ``w₀ ~ N(0, init_std² I)``:
-    every point takes the same steps ``w ← (I − ηH) w``. Returns the cloud at every step,
-    ``[steps + 1, n, d]`` (float64). Its distribution q_t is Gaussian with covariance
-    ``init_std² J^{2t}`` (J = I − ηH symmetric), so ``S(q_t) = S(q⁰) + t log|det J|`` exactly."""
+                       minimum: Array | None = None, seed: int = 0) -> Tensor:
+    """Gradient descent on ``L(w) = ½ (w − w*)ᵀH(w − w*)`` from ``n`` starting points
+    ``w₀ ~ N(0, init_std² I)``: every point takes the same steps ``w ← w − ηH(w − w*)``
+    (``w*`` = ``minimum``, default 0). Returns the cloud at every step, ``[steps + 1, n, d]``
+    (float64). Its distribution q_t is Gaussian with covariance ``init_std² J^{2t}`` (J = I − ηH
+    symmetric), so ``S(q_t) = S(q⁰) + t log|det J|`` exactly."""
     H = torch.as_tensor(np.asarray(H, dtype=np.float64))
     if H.ndim != 2 or H.shape[0] != H.shape[1]:
         raise ValueError(f"H must be a square matrix (d, d), got shape {tuple(H.shape)}")
@@ -176,12 +177,16 @@ def quadratic_gd_cloud(H: Array, lr: float, steps: int, *, n: int = 1000, init_s
         raise ValueError(f"need steps >= 0 and n >= 2 integers, got steps={steps!r}, n={n!r}")
     if not (math.isfinite(lr) and lr > 0 and init_std > 0):
         raise ValueError(f"lr and init_std must be positive, got lr={lr}, init_std={init_std}")
+    w_star = torch.zeros(H.shape[0], dtype=torch.float64) if minimum is None else \
+        torch.as_tensor(np.asarray(minimum, dtype=np.float64))
+    if w_star.shape != (H.shape[0],):
+        raise ValueError(f"minimum must have {H.shape[0]} entries, got shape {tuple(w_star.shape)}")
     gen = torch.Generator().manual_seed(seed)
     W = init_std * torch.randn(n, H.shape[0], generator=gen, dtype=torch.float64)
     J = torch.eye(H.shape[0], dtype=torch.float64) - lr * H
     cloud = [W]
     for _ in range(steps):
-        cloud.append(cloud[-1] @ J.T)
+        cloud.append(w_star + (cloud[-1] - w_star) @ J.T)
     return torch.stack(cloud)
 
 
