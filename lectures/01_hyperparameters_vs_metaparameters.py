@@ -319,15 +319,17 @@ def gd_run(rate: float = 1.0, steps: int = 1000):
     m_N = hp.posterior(Phi9, t, ALPHA, BETA)[0]
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
     _ = left.scatter(x, t, color="black", zorder=3, s=18, label="training points")
-    _ = left.plot(x_fine, Phi9_fine @ m_N, color="gray", linestyle="--", label=r"posterior mean $\mathbf{m}_N$")
+    _ = left.plot(x_fine, Phi9_fine @ m_N, color="gray", linestyle="--", label="posterior mean m_N")
     _ = left.plot(x_fine, Phi9_fine @ W_path[-1], color="C1", label=f"GD after T = {int(steps):,}")
-    left.set(title=rf"Fit, $\eta$ = {rate:.2f}/$\lambda_{{max}}$", xlabel="$x$", ylabel="$t$", ylim=(-2.2, 2.2))
+    left.set(title=f"Fit, η = {rate:.2f}/λ_max", xlabel="x", ylabel="t", ylim=(-2.2, 2.2))
     _ = left.legend(loc="lower left", fontsize=10)
     _ = right.plot(STEP_GRID, valid[:-1], color="C0", label="validation MSE")
     _ = right.plot([int(steps)], [float(valid[-1])], "o", color="C1", markersize=9, label="current T")
     _ = right.axhline(0.09, color="gray", linestyle=":", label="noise floor 0.09")
-    right.set(title=rf"$\ln p(\mathbf{{t}}\mid\alpha,\beta)$ = {hp.log_evidence(Phi9, t, ALPHA, BETA):.3f} at every $\eta$, T",
-              xlabel="GD steps T", ylabel="mean squared error", xscale="log", ylim=(0, 0.6))
+    right.set(title=f"ln p(t | α, β) = {hp.log_evidence(Phi9, t, ALPHA, BETA):.3f} at every η and T",
+              xlabel="GD steps T", ylabel="mean squared error", xscale="log", ylim=(0, 0.6),
+              xticks=[1, 10, 100, 1e3, 1e4, 1e5, 1e6], xticklabels=["1", "10", "100", "1k", "10k", "100k", "1M"])
+    right.minorticks_off()
     _ = right.legend(loc="upper right", fontsize=10)
     return fig
 
@@ -440,16 +442,16 @@ def explore(M: int = 3, alpha: float = ALPHA, beta: float = BETA):
     mu, sd = hp.predictive(hp.polynomial_design(x_fine, M), *hp.posterior(Phi, t, alpha, beta), beta)
     ev = hp.evidence_by_degree(x, t, DEGREES, alpha, beta)
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
-    _ = left.plot(x_fine, torch.sin(2 * math.pi * x_fine), color="gray", label=r"$\sin 2\pi x$")
+    _ = left.plot(x_fine, torch.sin(2 * math.pi * x_fine), color="gray", label="sin 2πx")
     _ = left.plot(x_fine, mu, color="C1", label="predictive mean")
     _ = left.fill_between(x_fine, mu - sd, mu + sd, color="C1", alpha=0.25, label="± one std")
     _ = left.scatter(x, t, color="C0", zorder=3)
-    left.set(title=f"Posterior predictive, degree M = {M}", xlabel="$x$", ylabel="$t$", ylim=(-2.5, 2.5))
+    left.set(title=f"Posterior predictive, degree M = {M}", xlabel="x", ylabel="t", ylim=(-2.5, 2.5))
     _ = left.legend(loc="lower left", fontsize=10)
     _ = right.plot(list(DEGREES), ev, marker="o")
     _ = right.plot([M], [ev[M]], marker="*", markersize=16, color="C1", linestyle="none")
-    right.set(title=rf"$\ln p(\mathbf{{t}}\mid M = {M})$ = {float(ev[M]):.2f}, best M = {int(ev.argmax())}",
-              xlabel="degree $M$", ylabel="log evidence", xticks=list(DEGREES))
+    right.set(title=f"ln p(t | M = {M}) = {float(ev[M]):.2f}, best M = {int(ev.argmax())}",
+              xlabel="degree M", ylabel="log evidence", xticks=list(DEGREES))
     return fig
 
 

@@ -150,8 +150,9 @@ for v, change in zip(lr_lambda, ev.entropy_change_per_eigenvalue(lr_lambda)):
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ## Explore: the learning rate shapes the cloud
-# The same quadratic. Move $\eta$ past $1/\lambda_{\max} = 0.33$ (the cloud flips along the stiff axis),
-# then past $2/\lambda_{\max} = 0.67$ (it grows and GD diverges).
+# The same quadratic. Move $\eta$ past $1/\lambda_{\max} = 0.33$ (the mean zig-zags across the valley: each
+# step flips the cloud along the stiff axis, and still shrinks it), then past $2/\lambda_{\max} = 0.67$ (it
+# grows and GD diverges). Few steps show the flip best.
 
 # %% slideshow={"slide_type": "-"}
 def cloud_view(lr_cloud: float = 0.1, steps: int = 10):
@@ -163,11 +164,13 @@ def cloud_view(lr_cloud: float = 0.1, steps: int = 10):
                                  f"by {factors[0]:.2f} per step")
     change = steps * ev.entropy_change_per_eigenvalue(lr_cloud * np.array([3.0, 0.5])).sum()
     fig, ax = plt.subplots()
-    draw_cloud(ax, points[0], "C0", "$q_0$")
-    draw_cloud(ax, points[-1], "C3", f"$q_{{{steps}}}$")
-    _ = ax.plot(*W_STAR, "k*", markersize=14, label="minimum")
+    draw_cloud(ax, points[0], "C0", "start q₀")
+    means = points.mean(1).numpy()
+    _ = ax.plot(means[:, 0], means[:, 1], "-o", color="gray", markersize=3, linewidth=1, label="mean, step by step")
+    _ = ax.plot(*W_STAR, "k*", markersize=12, label="minimum")
+    draw_cloud(ax, points[-1], "C3", f"after {steps} steps")
     ax.set(title=f"spread × {factors[0]:.2f} and × {factors[1]:.2f} per step: ΔS = {change:.1f} nats",
-           xlabel="$w_1$", ylabel="$w_2$", aspect="equal", xlim=(-3.5, 5.5), ylim=(-3, 4))
+           xlabel="w₁", ylabel="w₂", aspect="equal", xlim=(-3.5, 5.5), ylim=(-3, 4))
     _ = ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return fig
 
@@ -250,7 +253,7 @@ values = ev.logdet_step_estimate(H_times, 10, lr, n_probes=2000, dtype=torch.flo
                                  generator=torch.Generator().manual_seed(0))
 mean, se = values.mean().item(), values.std().item() / len(values) ** 0.5
 print(f"estimate over {len(values)} probes = {mean:.3f} ± {se:.3f}  (bound {step_bound:.3f}, "
-      f"{abs(mean - step_bound) / se:.1f} standard errors away)")
+      f"{abs(mean - step_bound) / se:.2f} standard errors away)")
 print(f"one probe alone: standard deviation {values.std().item():.2f}, so runs and steps are averaged")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -306,8 +309,10 @@ def select(alpha: float = ALPHA, noise: float = 0.3, n: int = 10):
         score = scale * getattr(sel, field).numpy()
         _ = ax.plot(sel.degrees, score - score.max(), marker="o", color=colour,
                     label=f"{name}: picks M = {sel.choice(field)}")
-    ax.set(title="Which degree does each criterion pick?", xlabel="degree $M$",
-           ylabel="nats below its best degree", xticks=list(range(10)), yscale="symlog", ylim=(-300, 0.5))
+    ax.set(title="Which degree does each criterion pick?", xlabel="degree M",
+           ylabel="nats below its best degree", xticks=list(range(10)), yscale="symlog", ylim=(-300, 0.5),
+           yticks=[0, -1, -10, -100], yticklabels=["0", "−1", "−10", "−100"])
+    ax.minorticks_off()
     _ = ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), title=f"α = {alpha:.2g}, σ = {noise:.2g}, N = {n}")
     return fig
 

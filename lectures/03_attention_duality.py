@@ -229,15 +229,15 @@ def primal_vs_dual(momentum: float = 0.0, steps: int = 60, lr: float = 0.1, form
     gap = (primal_line - dual_line).abs().max().item()
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
     _ = left.scatter(u_line[:steps], Y_line[:steps, 0], s=8, color="gray", label="training examples")
-    _ = left.plot(grid[:, 0], primal_line[:, 0], color="C0", label="primal $Wx$")
+    _ = left.plot(grid[:, 0], primal_line[:, 0], color="C0", label="primal Wx")
     _ = left.plot(grid[::4, 0], dual_line[::4, 0], "o", color="C1", markersize=6, label="dual form")
-    left.set(title=f"max |primal − dual| = {gap:.1e}", xlabel="input $u$", ylabel="output $y$", ylim=(-3, 2))
+    left.set(title=f"max |primal − dual| = {gap:.1e}", xlabel="input u", ylabel="output y", ylim=(-3, 2))
     _ = left.legend(loc="upper left", fontsize=10)
     t_axis = np.arange(1, steps + 1)
     _ = right.fill_between(t_axis, 0, du.momentum_weights(steps, momentum=momentum).numpy(), step="mid",
                            color="C0", alpha=0.35, label="how much record t counts in W")
     _ = right.plot(t_axis, c.numpy(), color="C1", linewidth=2, linestyle="--", label="its weight in the dual form")
-    right.set(title=f"momentum μ = {momentum:.2f}, T = {steps}", xlabel="record $t$", ylabel="weight $c_t$",
+    right.set(title=f"momentum μ = {momentum:.2f}, T = {steps}", xlabel="record t", ylabel="weight cₜ",
               xlim=(0.5, steps + 0.5), ylim=(0, 1.7 / (1 - momentum)))
     _ = right.legend(loc="upper right", fontsize=10)
     return fig
