@@ -208,7 +208,7 @@ plt.show()
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # - The seed-0 answer $M = 3$ is not the typical one: $M = 4$ wins three draws in four, and
 #   $M \in \{3, 4, 5\}$ about 95 %. With ten points the cubic-vs-quartic call is within noise.
-# - The small bar at $M = 9$ is not a preference for flexibility. About 4 % of draws make the evidence
+# - The small bar at $M = 9$ is not a preference for flexibility. A few percent of draws make the evidence
 #   nearly flat at high degree (on $[0, 1]$ the columns $x^9, x^{10}, \dots$ are almost collinear), and
 #   their maximum falls on whatever degree we stop at: try up to 15 and the bar spreads over 9 … 15.
 

@@ -437,5 +437,6 @@ for name, c in table.items():
 #    Dai et al.'s cosine criteria cannot tell a step of the right size from one of the wrong size.
 #
 # **Theme and next:** inside the LSA the learning rate of the inner gradient step is no longer a
-# metaparameter chosen by hand: it is a weight ($N W_V[y,y]$) learned by the outer training. Learning the
+# metaparameter chosen by hand: it is a product of weights ($N\,W_V[y,y]$ times the scale of $W_K^\top W_Q$)
+# learned by the outer training. Learning the
 # inner optimizer's knobs by outer gradient descent is meta-learning, the subject of lecture 04 (MAML).
