@@ -17,11 +17,8 @@
 # # 01 · Hyperparameters vs metaparameters
 # [![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/mlcourse/mlcourse/HEAD?urlpath=lab/tree/lectures/01_hyperparameters_vs_metaparameters.ipynb)
 #
-# **Is the dropout rate a hyperparameter or a metaparameter? And the learning rate of SGD?**
-# Every knob we do not train changes the model we end up with, so the question sounds like
-# bookkeeping. The figure says otherwise: on the same ten data points, turning the prior's
-# precision $\alpha$ changes the *evidence* $\ln p(\mathbf t)$ of the model; running gradient descent
-# for more or fewer steps changes the fit just as much and leaves the evidence where it was.
+# **Is the dropout rate a hyperparameter or a metaparameter? And SGD's learning rate?** Both knobs
+# below change the fit; only one changes the evidence $\ln p(\mathbf t)$.
 
 # %% slideshow={"slide_type": "skip"} tags=["colab", "remove-cell"]
 # On Google Colab only: install the course into this runtime (Colab's GPU is used when present).
@@ -72,6 +69,14 @@ right.set(title="Change the number of GD steps T", xlabel="$x$")
 for ax in (left, right):
     _ = ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=10, ncol=1)
 plt.show()
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## Not just bookkeeping
+# Every knob we do not train changes the model we end up with, so the question sounds like bookkeeping.
+# The figure says otherwise. On the same ten data points, turning the prior's precision $\alpha$ (left)
+# changes the *evidence* of the model; running gradient descent for more or fewer steps $T$ (right)
+# changes the fit just as much and leaves the evidence where it was. That difference is the whole
+# distinction, and this lecture makes it exact.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Left: the posterior mean of a degree-9 polynomial for three prior precisions (0.68 is where the
@@ -131,6 +136,10 @@ plt.show()
 # p(\mathbf t \mid \mathbf w, \beta) = \mathcal N(\mathbf t \mid \Phi\mathbf w, \beta^{-1} I_N).$$
 # The prior precision $\alpha$ and the degree $M$ (the structure $\Gamma$) are hyperparameters; we keep
 # the noise precision $\beta$ fixed at 11.1, the true $1/0.3^2$, until later.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### The data
+# Ten points from `hp.sine_data(n=10, noise=0.3, seed=0)`: the same draw in every lecture that uses them.
 
 # %% slideshow={"slide_type": "-"}
 fig, ax = plt.subplots()

@@ -17,11 +17,8 @@
 # # 02 · Evidence estimation during gradient descent
 # [![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/mlcourse/mlcourse/HEAD?urlpath=lab/tree/lectures/02_evidence_estimation.ipynb)
 #
-# **Can gradient descent tell us how good a model is, and when to stop, without a validation set?**
-# Run GD from many random starts and it returns a whole distribution over weights, which has a lower
-# bound on the evidence (Maclaurin, Duvenaud & Adams 2016). Below, on lecture 01's regression, that bound
-# rises and then falls at step 117, while the fit to training *and* held-out data keeps improving.
-# Why does it fall, and what is its peak good for?
+# **Can gradient descent tell us when to stop, without a validation set?** Its evidence bound (left)
+# peaks at step 117 while the fit keeps improving (right). Why?
 
 # %% slideshow={"slide_type": "skip"} tags=["colab", "remove-cell"]
 # On Google Colab only: install the course into this runtime (Colab's GPU is used when present).
@@ -76,6 +73,13 @@ right.set(title="Fit of the same $q_t$", xlabel="GD step $t$", ylabel="log-likel
 _ = right.legend(loc="lower right")
 plt.show()
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## The puzzle
+# Run GD from many random starts and it returns a whole distribution over weights, which has a lower
+# bound on the evidence (Maclaurin, Duvenaud & Adams 2016). On lecture 01's regression that bound rises
+# and then falls at step 117 (left), while the fit of the same distribution to the training *and* to
+# held-out data keeps improving (right). Why does it fall, and what is its peak good for?
+
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Both panels are exact (closed forms, no sampling): GD on lecture 01's degree-9 posterior from starts
 # drawn from the prior, learning rate 0.5/λ_max. Right: the expected log-likelihood per point under the
@@ -99,9 +103,11 @@ plt.show()
 # Gaussian, and along an eigenvector of $H$ with curvature $\lambda$ its spread is multiplied by
 # $|1 - \eta\lambda|$ every step. So the entropy changes by exactly
 # $$S(q^{t+1}) - S(q^t) = \log|\det(I - \eta H)| = \sum_i \log|1 - \eta\lambda_i| .$$
-# Below: 2000 starts from $\mathcal N(0, I)$, curvatures $\lambda = 3$ and $0.5$ along rotated axes,
-# $\eta = 0.1$ (so $\eta\lambda = 0.3$ and $0.05$). The cloud first collapses across the valley (the stiff
-# direction), then slides along its floor, shrinking slowly.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### The cloud, step by step
+# 2000 starts from $\mathcal N(0, I)$, curvatures $\lambda = 3$ and $0.5$ along rotated axes, $\eta = 0.1$
+# ($\eta\lambda = 0.3$ and $0.05$): the cloud collapses across the valley first, then slides along its floor.
 
 # %% slideshow={"slide_type": "-"}
 c30, s30 = np.cos(np.pi / 6), np.sin(np.pi / 6)
@@ -129,7 +135,11 @@ ax.set(title="GD pushes a cloud of starts towards the minimum", xlabel="$w_1$", 
 _ = ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
 plt.show()
 
-# %% slideshow={"slide_type": "subslide"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Measured on the cloud
+# The entropy of the 2000 points (through their sample covariance) against $t \log|\det J|$:
+
+# %% slideshow={"slide_type": "-"}
 formula = ev.entropy_change_per_eigenvalue(0.1 * np.array([3.0, 0.5])).sum()
 S0 = ev.sample_entropy_gaussian(cloud[0])
 for step in (1, 3, 10, 30):
@@ -292,10 +302,9 @@ print(f"held-out log-likelihood per point: {fit_val[peak].item():.3f} at the ELB
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Using the bound to choose a model
-# The paper proposes the bound as a replacement for cross-validation: run GD on each candidate model and
-# rank them by the **peak** of the ELBO. Here the candidates are polynomial degrees $M = 0 \dots 9$, and
-# everything is exact, so we can compare the ranking with the exact evidence and with held-out
-# predictive density (200 fresh points). Move the prior, the noise and the amount of data.
+# The paper proposes the bound instead of cross-validation: run GD on each candidate model, rank by the
+# **peak** ELBO. Candidates: degrees $M = 0 \dots 9$, all exact, compared with the evidence and with
+# held-out density (200 fresh points). Move the prior, the noise and the amount of data.
 
 # %% slideshow={"slide_type": "-"}
 def select(alpha: float = ALPHA, noise: float = 0.3, n: int = 10):
@@ -321,7 +330,11 @@ def select(alpha: float = ALPHA, noise: float = 0.3, n: int = 10):
 live(select, alpha=log_slider("prior precision α", 1e-3, 1e2), noise=log_slider("noise std σ", 0.05, 1.0),
      n=slider("training points N", 5, 50, 5))
 
-# %% slideshow={"slide_type": "subslide"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Why the bound prefers small models
+# The gap between the evidence and the peak of the bound, degree by degree, at the defaults:
+
+# %% slideshow={"slide_type": "-"}
 sel = ev.select_degree_by_gd_bound(x_data, t_data, hp.sine_data(200, seed=1)[0], hp.sine_data(200, seed=1)[1],
                                    range(10), ALPHA, BETA)
 gap = (sel.log_evidence - sel.peak_elbo).numpy()
@@ -329,7 +342,7 @@ print("log evidence − peak ELBO by degree:", "  ".join(f"{g:.2f}" for g in gap
 print(f"picks: evidence M = {sel.choice('log_evidence')}, peak ELBO M = {sel.choice('peak_elbo')}, "
       f"held-out M = {sel.choice('heldout')}")
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
+# %% [markdown] slideshow={"slide_type": "-"}
 # The gap between the evidence and the peak of the bound is not the same for every model: 0.03 nats for
 # the constant, 150 for degree 9. Each stiff direction GD collapses costs entropy, so the bound penalizes
 # every extra parameter more than the evidence does, and its ranking leans towards small models. With

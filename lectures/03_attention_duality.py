@@ -17,11 +17,8 @@
 # # 03 · Attention as the dual form of gradient descent
 # [![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/mlcourse/mlcourse/HEAD?urlpath=lab/tree/lectures/03_attention_duality.ipynb)
 #
-# **Why can attention be a gradient step?** Train a one-output linear layer for three steps of gradient
-# descent and answer a query $\mathbf x$ two ways: with the trained weight matrix (left), or by keeping
-# every training input and error signal and *attending* to them (right). Both give 1.25, and not by luck:
-# the two computations are the same sum in a different order. If a layer trained by GD is attention over
-# its training data, can a Transformer's attention over its prompt be training?
+# **Why can attention be a gradient step?** A layer trained by three GD steps answers a query with its
+# weights (left) or by attending to its training records (right): both give 1.25.
 
 # %% slideshow={"slide_type": "skip"} tags=["colab", "remove-cell"]
 # On Google Colab only: install the course into this runtime (Colab's GPU is used when present).
@@ -85,6 +82,14 @@ _ = right.text(0.0, 0.30, rf"$W_0\mathbf{{x}}$ = {float(W0_demo[0] @ x_demo):+.2
 _ = right.text(0.0, 0.12, rf"$y = W_0\mathbf{{x}} + \sum_t \alpha_t e_t$ = {float(du.dual_forward(W0_demo, K_demo, E_demo, x_demo)[0]):.2f}",
                fontsize=14, transform=right.transAxes, color="C1")
 plt.show()
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## Not a coincidence
+# Train a one-output linear layer for three steps of gradient descent and answer a query $\mathbf x$ two
+# ways: with the trained weight matrix (left), or by keeping every training input and error signal and
+# *attending* to them (right). The two computations are the same sum in a different order. If a layer
+# trained by GD is attention over its training data, can a Transformer's attention over its prompt be
+# training?
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Every number in the figure is computed: `du.train_linear_layer` ran three SGD steps on the loss
@@ -349,7 +354,12 @@ ax.set(title="Training a linear self-attention layer on prompts", xlabel="Adam s
 _ = ax.legend(loc="upper right")
 plt.show()
 
-# %% slideshow={"slide_type": "subslide"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Does it take the same step?
+# Its loss on fresh prompts, the step size its weights implement, and how well its input gradient lines up
+# with that of one GD step (von Oswald et al.'s alignment measure):
+
+# %% slideshow={"slide_type": "-"}
 with torch.no_grad():
     lsa_loss = du.lsa_loss(model, Xc, yc, xq, yq).item()
     gd_loss = du.lsa_loss(gd_lsa, Xc, yc, xq, yq).item()
