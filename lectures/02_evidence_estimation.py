@@ -405,9 +405,9 @@ plt.show()
 # ## What to remember
 # 1. GD from random starts pushes a distribution $q^t$ forward; a bijective step changes its entropy by
 #    $\log|\det(I - \eta H)|$, per eigenvalue $\log|1 - \eta\lambda|$: it falls exactly when $0 < \eta\lambda < 2$.
-# 2. $-\eta\operatorname{tr}H - \eta^2\operatorname{tr}H^2$ (the slides' formula) is a **lower** bound on that change while
-#    $\eta\lambda_{\max} \le 0.684$; the two-term Taylor series is an upper bound. One Hessian-vector product per
-#    run and step estimates it without bias.
+# 2. $-\eta\operatorname{tr}H - \eta^2\operatorname{tr}H^2$ (the formula usually quoted) is a **lower** bound on that
+#    change while $\eta\lambda_{\max} \le 0.684$; the two-term Taylor series is an upper bound for
+#    $0 \le \eta\lambda < 1$. One Hessian-vector product per run and step estimates the bound without bias.
 # 3. The ELBO of $q^t$ rises, then falls (exact case: step 117, −165.6 nats vs the evidence −15.7). Its peak
 #    is GD's best posterior approximation, found without held-out data, and comes before the held-out optimum.
 # 4. Ranking models by the peak favours small models: the bound's gap grows with the number of parameters.

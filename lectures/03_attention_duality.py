@@ -273,9 +273,15 @@ print(f"Attention = {plain_attn:+.4f};  MoAttn = {moattn:+.4f} = Attention + 0.2
 # is an analogy, not a dual form: the exact dual of momentum training (above) keeps every value inside the
 # attention, scaled by $c_t$, so it still depends on the query through $\mathbf x_t^\top\mathbf x$. MoAttn's extra term
 # does not depend on the query at all, and it weighs the *most recent* values most, while in the exact dual
-# the *earliest* records count most ($c_1$ is the largest weight). The tests check that MoAttn does not
-# reproduce a momentum-trained layer.
-#
+# the *earliest* records count most ($c_1$ is the largest weight). On the momentum-trained $4 \to 2$ layer:
+
+# %% slideshow={"slide_type": "-"}
+moattn_out = x_test @ W0.T + du.momentum_attention(K_mom, E_mom, x_test, lam=0.9)
+print(f"vs the layer trained with momentum 0.9:  W0 x + plain attention        off by {naive:.3f}")
+print(f"                                         W0 x + MoAttn (lambda = 0.9)  off by {(moattn_out - primal_mom).abs().max().item():.3f}")
+print(f"                                         W0 x + c_t-scaled attention   off by {weighted:.1e}")
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Their results (quoted): language-model perplexity 15.14 → **15.02** (validation, length 1024), and
 # in-context accuracy over six tasks (SST5, IMDB, MR, CB, ARC-E, PIQA) 51.9 → **54.7** on average.
 
