@@ -22,7 +22,7 @@
 # # 03 · Attention as the dual form of gradient descent — exercises
 # Five questions: write linear attention, record a layer's training as a key–value memory and check the
 # duality, derive the best one-step learning rate for Gaussian inputs, build the attention weights
-# that perform one gradient step, and explain what momentum does to the dual form.
+# that perform one gradient step, and work out how much each record counts when SGD has momentum.
 # Row-vector convention as in the lecture: a linear layer maps `x` to `x @ W.T`, `W` is `[d_out, d_in]`.
 
 # %%
@@ -30,7 +30,7 @@ import torch
 
 import mlcourse
 from mlcourse import duality as du
-from mlcourse.grading import check, one_of
+from mlcourse.grading import check
 
 device = mlcourse.setup()
 F64 = torch.float64
@@ -51,9 +51,11 @@ def attention(keys: torch.Tensor, values: torch.Tensor, queries: torch.Tensor) -
 
 # %% tags=["check"]
 with check("Q1 linear attention", hint="The weights are dot products of each query with every key; "
-           "then weight the values. A matrix product does both for all queries at once."):
-    K, V, Q = torch.randn(6, 3, generator=g), torch.randn(6, 2, generator=g), torch.randn(5, 3, generator=g)
-    assert torch.allclose(attention(K, V, Q), du.linear_attention(K, V, Q), atol=1e-5)
+           "then weight the values. Work on the last axis of the queries so that any leading axes survive."):
+    K, V = torch.randn(6, 3, generator=g), torch.randn(6, 2, generator=g)
+    for Q in (torch.randn(5, 3, generator=g), torch.randn(4, 5, 3, generator=g), torch.randn(3, generator=g)):
+        out = attention(K, V, Q)
+        assert out.shape == Q.shape[:-1] + (2,) and torch.allclose(out, du.linear_attention(K, V, Q), atol=1e-5)
 
 
 # %% [markdown]
@@ -102,22 +104,24 @@ def eta_star_gaussian(dim: int, n_context: int, sigma: float) -> float:
 
 
 # %% tags=["check"]
-def _monte_carlo_risks(etas, dim, n_context, sigma, n_tasks=40_000, seed=1):
-    """½ E (ŷ − y)² of one GD step with Gaussian inputs, by sampling (no closed form), for each eta."""
+def _sampled_best_eta(dim, n_context, sigma, n_tasks=40_000, seed=1):
+    """The eta minimising ½ mean (η ŷ(1) − y)² over sampled Gaussian tasks (no closed form): ŷ is linear
+    in η, so the sampled loss is a quadratic whose minimum is mean(ŷ(1) y) / mean(ŷ(1)²)."""
     gen = torch.Generator().manual_seed(seed)
     X = sigma * torch.randn(n_tasks, n_context + 1, dim, generator=gen, dtype=F64)
     w = torch.randn(n_tasks, dim, generator=gen, dtype=F64)
     y = torch.einsum("bnd,bd->bn", X, w)
-    unit = du.gd_step_prediction(X[:, :-1], y[:, :-1], X[:, -1], 1.0)  # ŷ is linear in eta
-    return [0.5 * ((eta * unit - y[:, -1]) ** 2).mean().item() for eta in etas]
+    unit = du.gd_step_prediction(X[:, :-1], y[:, :-1], X[:, -1], 1.0)
+    return float((unit * y[:, -1]).mean() / (unit**2).mean())
 
 
-with check("Q3 best step for Gaussian inputs", hint="For a Gaussian, E x^4 = 3 sigma^4; put the two "
-           "moments into the trace formulas and minimise the quadratic in eta."):
-    eta = eta_star_gaussian(10, 10, 1.0)
-    # the sampled loss is lowest at your eta: 10 % shorter or longer steps are both worse
-    at_eta, shorter, longer = _monte_carlo_risks([eta, 0.9 * eta, 1.1 * eta], 10, 10, 1.0)
-    assert at_eta < min(shorter, longer)
+with check("Q3 best step for Gaussian inputs", hint="You need the fourth moment of a Gaussian coordinate; "
+           "then minimise the quadratic in eta and simplify the fraction."):
+    for d, n, s in [(10, 10, 1.0), (5, 20, 0.5)]:
+        # the sampled loss is a quadratic in eta; your eta must sit at its minimum, within 2.5 %
+        eta = eta_star_gaussian(d, n, s)
+        sampled = _sampled_best_eta(d, n, s)
+        assert abs(eta / sampled - 1) < 0.025
 
 
 # %% [markdown]
@@ -148,30 +152,45 @@ def _lsa_with(weights, dim):
 
 with check("Q4 GD-equivalent LSA weights", hint="Keys and queries should see only the x part of a token; "
            "the value should carry y_i, scaled as in the GD step."):
-    X, y, x_q, _ = du.icl_regression_tasks(500, dim=10, n_context=10, generator=g)
-    with torch.no_grad():
-        pred = _lsa_with(gd_weights(10, 2.5, 10), 10).predict(X, y, x_q)
-    assert (pred - du.gd_step_prediction(X, y, x_q, 2.5)).abs().max() < 1e-5
+    for dim, lr, n_ctx in [(10, 2.5, 10), (6, 1.3, 15)]:
+        X, y, x_q, _ = du.icl_regression_tasks(500, dim=dim, n_context=n_ctx, generator=g)
+        with torch.no_grad():
+            pred = _lsa_with(gd_weights(dim, lr, n_ctx), dim).predict(X, y, x_q)
+        assert (pred - du.gd_step_prediction(X, y, x_q, lr)).abs().max() < 1e-5
 
 
 # %% [markdown]
-# ### Q5 · Why momentum breaks the plain dual form
-# A layer trained by SGD with momentum $\mu = 0.9$ no longer equals $\mathbf W_0\mathbf x + \operatorname{Attention}(\mathbf X, \mathbf E, \mathbf x)$
-# over its recorded inputs and error signals. Why? Set `answer` to one letter.
-#
-# - a) momentum changes the inputs $\mathbf x_t$ the layer sees, so the stored keys are wrong
-# - b) with momentum the weight change is no longer a sum of outer products, so no attention form exists
-# - c) each recorded update $\mathbf e_t \otimes \mathbf x_t$ keeps being re-applied at later steps through the
-#   buffer, so it enters $\mathbf W$ with a weight $\sum_k \mu^k$ instead of 1
-# - d) momentum makes the loss non-convex, so gradient descent has no dual form
+# ### Q5 · How much does each record count under momentum?
+# Train a layer by SGD with momentum $\mu$ (batch 1, $T$ steps; the buffer is $\mathbf b_s = \mu\mathbf b_{s-1} + \mathbf g_s$
+# and the step $W \leftarrow W - \eta\mathbf b_s$). The plain dual form then fails: record $t$ reaches $W$ more
+# than once. **Predict** first: does the first record or the last one count more? Then write
+# `record_weights(T, mu)` returning a float64 tensor `[T]` with the total weight $c_t$ with which record
+# $t$ (in training order) enters $W = W_0 + \sum_t c_t\,\mathbf e_t \otimes \mathbf x_t$. The check scales the recorded
+# values by your weights and compares the dual form with the trained layer. (Don't call
+# `du.momentum_weights`.)
 
 # %%
-# YOUR CODE HERE: replace each ... with your answer
-answer = ...
+def record_weights(T: int, mu: float) -> torch.Tensor:
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
 
 
 # %% tags=["check"]
-with check("Q5 momentum and the dual form", hint="Unroll the buffer b_s = mu b_(s-1) + g_s and count how "
-           "many times one gradient reaches W.", recorded=True):
-    one_of(answer, "abcd")
+def _momentum_gap(weights_fn, mu, T=60, seed=4):
+    """Max |primal − dual| when the dual form scales each recorded value by weights_fn(T, mu)."""
+    gen = torch.Generator().manual_seed(seed)
+    W0 = torch.randn(2, 3, generator=gen, dtype=F64)
+    X, Y = torch.randn(T, 3, generator=gen, dtype=F64), torch.randn(T, 2, generator=gen, dtype=F64)
+    W, keys, values = du.train_linear_layer(W0, X, Y, lr=0.05, momentum=mu)
+    c = torch.as_tensor(weights_fn(T, mu), dtype=F64)
+    assert c.shape == (T,), f"expected {T} weights, got shape {tuple(c.shape)}"
+    x = torch.randn(20, 3, generator=gen, dtype=F64)
+    return float((x @ W.T - du.dual_forward(W0, keys, values * c[:, None], x)).abs().max())
+
+
+with check("Q5 record weights under momentum", hint="Unroll the buffer: how many of the remaining steps "
+           "still contain the gradient of step t, and with which power of mu each time?"):
+    for mu in (0.0, 0.5, 0.9):
+        assert _momentum_gap(record_weights, mu) < 1e-10
 

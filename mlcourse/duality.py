@@ -9,9 +9,9 @@ Three claims, each made exact and measurable here:
    eqs. 2-4). A linear layer trained by gradient descent has weights ``W = W0 + Σ_t e_t ⊗ x_t``, where
    ``x_t`` is a training input and ``e_t = -η ∂L/∂y_t`` its error signal. So its output on a query is
    ``x W0ᵀ + Attention(X, E, x)``: unnormalised linear attention over everything it was trained on.
-2. **Momentum** (Dai et al. 2022, "Why can GPT learn in-context?", §5). With momentum each recorded
+2. **Momentum** (Dai et al. 2022, "Why can GPT learn in-context?", §6). With momentum each recorded
    value is re-applied at every later step, so the exact dual form weights value ``t`` by a geometric
-   sum; attention with momentum (MoAttn) is the Transformer-side analogue.
+   sum; attention with momentum (MoAttn, :func:`momentum_attention`) is the Transformer-side analogy.
 3. **One GD step = one linear self-attention layer** (von Oswald et al. 2023, "Transformers learn
    in-context by gradient descent", Prop. 1). On tokens ``(x_i, y_i)`` and a query ``(x_q, 0)``, a
    linear self-attention layer with constructed weights outputs exactly the prediction of a linear
@@ -29,7 +29,8 @@ from torch.func import grad, vmap
 
 from mlcourse import runtime
 
-CACHE = Path(__file__).parent / "data" / "duality_lsa.pt"
+DATA = Path(__file__).parent / "data"
+CACHE = DATA / "duality_lsa.pt"
 LSA_SETTINGS = dict(dim=10, n_context=10, x_range=1.0, steps=2000, batch_size=512, lr=1e-3,
                     init_std=0.1, seed=0)
 
@@ -151,16 +152,25 @@ def momentum_dual_forward(W0: Tensor, keys: Tensor, values: Tensor, x: Tensor, *
 
 
 def momentum_attention(keys: Tensor, values: Tensor, query: Tensor, *, lam: float) -> Tensor:
-    """Dai et al. (2022), eq. 13: ``MoAttn = Attention(K, V, q) + Σ_{i=1}^{T} λ^{T−i} v_i``.
+    """Attention with momentum, the seed's MoAttn (Dai et al. 2022, §6):
+    ``MoAttn = Attention(K, V, q) + Σ_{i=1}^{N−1} λ^{N−i} v_i``, N = number of records.
 
-    Attention plus an exponential moving sum of the values, the most recent weighted most: the
-    heuristic that carries SGD's momentum into a Transformer. keys [T, d_in], values [T, d_out],
-    query [..., d_in] → [..., d_out].
+    The query is the N-th (current) token: attention reads all N records, the momentum term an
+    exponential moving sum of the values *before* it — the current value is not in the sum, the one
+    just before it weighs λ, the oldest λ^{N−1}. keys [N, d_in], values [N, d_out], query
+    [..., d_in] → [..., d_out].
+
+    How it relates to GD with momentum: SGD's buffer ``b_N = Σ_{i≤N} μ^{N−i} g_i`` re-applies old
+    gradients with geometrically decaying weight; MoAttn adds the same kind of decayed sum of
+    values to the attention output. It is an analogy, not a dual form: the exact dual of a layer
+    trained with momentum (:func:`momentum_dual_forward`) keeps every value inside the attention and
+    scales it by ``c_t``, so it still depends on the query through ``x_t · x``; MoAttn's extra term
+    does not depend on the query at all.
     """
     _need(0.0 <= lam < 1.0, f"lam must be in [0, 1), got {lam}")
-    T = values.shape[0]
-    decay = lam ** torch.arange(T - 1, -1, -1, dtype=values.dtype, device=values.device)
-    return linear_attention(keys, values, query) + decay @ values
+    N = values.shape[0]
+    decay = lam ** torch.arange(N - 1, 0, -1, dtype=values.dtype, device=values.device)  # λ^{N−1} … λ¹
+    return linear_attention(keys, values, query) + decay @ values[:-1]
 
 
 # --- 2. in-context linear regression (von Oswald et al. 2023) ----------------------------------------
@@ -356,17 +366,25 @@ def train_lsa(model: LinearSelfAttention, *, steps: int = 2000, batch_size: int 
     return losses
 
 
-def trained_lsa(*, recompute: bool = False, device: str | torch.device | None = None,
+def _cache_path(x_range: float) -> Path:
+    return CACHE if x_range == LSA_SETTINGS["x_range"] else DATA / f"duality_lsa_xrange{x_range:g}.pt"
+
+
+def trained_lsa(*, x_range: float = 1.0, recompute: bool = False, device: str | torch.device | None = None,
                 progress: bool | Callable[..., Iterable] = False) -> tuple[LinearSelfAttention, Tensor]:
     """The lecture's trained layer (settings ``LSA_SETTINGS``: d = N = 10, Adam 1e-3, 2000 steps,
     batch 512, seed 0) and its training losses.
 
-    Loaded from ``mlcourse/data/duality_lsa.pt`` unless ``recompute`` (about 7 s of CPU) or the cache
-    was made with other settings. ``python -m mlcourse.duality`` rewrites the cache.
+    ``x_range`` is the width of the training inputs' range, x ~ U(−x_range/2, x_range/2): 1 is
+    von Oswald et al.'s code (the lecture's main layer), 2 their text's U(−1, 1) — a layer trained on
+    other prompts, which learns another step size. Loaded from ``mlcourse/data/duality_lsa*.pt``
+    unless ``recompute`` (about 8 s of CPU each) or the cache was made with other settings.
+    ``python -m mlcourse.duality`` rewrites both caches.
     """
-    s = LSA_SETTINGS
-    if not recompute and CACHE.exists():
-        saved = torch.load(CACHE, map_location="cpu", weights_only=True)
+    s = {**LSA_SETTINGS, "x_range": float(x_range)}
+    path = _cache_path(float(x_range))
+    if not recompute and path.exists():
+        saved = torch.load(path, map_location="cpu", weights_only=True)
         if saved["settings"] == s:
             model = LinearSelfAttention(s["dim"], init_std=0.0)
             model.load_state_dict(saved["state"])
@@ -376,6 +394,13 @@ def trained_lsa(*, recompute: bool = False, device: str | torch.device | None = 
     losses = train_lsa(model, steps=s["steps"], batch_size=s["batch_size"], lr=s["lr"],
                        n_context=s["n_context"], x_range=s["x_range"], generator=gen, progress=progress)
     return model.to(device), losses
+
+
+def untrained_lsa() -> LinearSelfAttention:
+    """The trained layers' starting point (same seed and init_std): the zero-shot baseline of SimAM."""
+    s = LSA_SETTINGS
+    return LinearSelfAttention(s["dim"], init_std=s["init_std"],
+                               generator=torch.Generator().manual_seed(s["seed"]))
 
 
 def input_gradient_alignment(model: LinearSelfAttention, X: Tensor, y: Tensor, x_q: Tensor,
@@ -422,9 +447,54 @@ def sim_am(scores_a: Tensor, scores_b: Tensor) -> float:
     return float(torch.cosine_similarity(scores_a, scores_b, dim=-1).mean())
 
 
-if __name__ == "__main__":  # regenerate the cached trained layer
+def compare_icl_to_finetuning(icl: LinearSelfAttention, *, finetune_lr: float,
+                              zero_shot: LinearSelfAttention | None = None, n_prompts: int = 2000,
+                              n_queries: int = 20, n_context: int = 10, tol: float = 0.25,
+                              x_range: float = 1.0, seed: int = 3) -> dict[str, float]:
+    """Dai et al.'s three criteria on the in-context regression toy, for any in-context learner.
+
+    Zero-shot predicts 0 (no demonstrations); fine-tuning is one GD step at ``finetune_lr`` from
+    w = 0 on the prompt (its attention scores are the dual form's ``x_i · x_q``, the constructed
+    layer :meth:`LinearSelfAttention.from_gd`); ICL is ``icl`` reading the same prompt. Each of
+    ``n_prompts`` prompts gets ``n_queries`` queries, so an output update is a vector of that many
+    predictions. Returns ``Rec2FTP (%)`` (right = |ŷ − y| < tol), ``SimAOU``, ``random SimAOU``
+    (fine-tuning updates of the neighbouring prompt), ``SimAM`` (ICL's vs fine-tuning's scores of
+    each query over the context), ``ZSL SimAM`` (``zero_shot``'s scores, default
+    :func:`untrained_lsa`), and ``loss`` (½ mean squared error of ICL).
+    """
+    p = icl.W_K
+    gen = torch.Generator().manual_seed(seed)
+    B, N, M, d = n_prompts, n_context, n_queries, icl.dim
+    X, y, x_last, y_last = icl_regression_tasks(B, dim=d, n_context=N + M - 1, x_range=x_range, generator=gen,
+                                                dtype=p.dtype)
+    X_ctx, y_ctx = X[:, :N], y[:, :N]
+    X_q = torch.cat([X[:, N:], x_last[:, None]], 1)            # [B, M, d]: M queries per prompt
+    y_q = torch.cat([y[:, N:], y_last[:, None]], 1)
+    X_p, y_p = X_ctx[:, None].expand(B, M, N, d), y_ctx[:, None].expand(B, M, N)
+    ft_layer = LinearSelfAttention(d, dtype=p.dtype).from_gd(finetune_lr, n_context=N)
+    zero_shot = untrained_lsa() if zero_shot is None else zero_shot
+    with torch.no_grad():
+        icl_pred = icl.predict(X_p, y_p, X_q)
+        ft_pred = gd_step_prediction(X_p, y_p, X_q, finetune_lr)
+        zsl_pred = torch.zeros_like(icl_pred)
+        scores = {name: m.attention_scores(X_p, y_p, X_q)
+                  for name, m in (("icl", icl), ("ft", ft_layer), ("zsl", zero_shot))}
+    return {
+        "Rec2FTP (%)": rec2ftp(y_q, zsl_pred, ft_pred, icl_pred, tol=tol),
+        "SimAOU": sim_aou(zsl_pred, ft_pred, icl_pred),
+        "random SimAOU": sim_aou(zsl_pred, ft_pred.roll(1, dims=0), icl_pred),
+        "SimAM": sim_am(scores["icl"], scores["ft"]),
+        "ZSL SimAM": sim_am(scores["zsl"], scores["ft"]),
+        "loss": float(0.5 * ((icl_pred - y_q) ** 2).mean()),
+    }
+
+
+if __name__ == "__main__":  # regenerate the cached trained layers
     runtime.set_threads(1)
-    model, losses = trained_lsa(recompute=True)
-    CACHE.parent.mkdir(exist_ok=True)
-    torch.save({"settings": LSA_SETTINGS, "state": model.state_dict(), "losses": losses}, CACHE)
-    print(f"wrote {CACHE}: final loss {losses[-100:].mean():.4f}, learned lr {model.learned_lr(10):.3f}")
+    for x_range in (1.0, 2.0):
+        model, losses = trained_lsa(x_range=x_range, recompute=True)
+        DATA.mkdir(exist_ok=True)
+        path = _cache_path(x_range)
+        torch.save({"settings": {**LSA_SETTINGS, "x_range": x_range}, "state": model.state_dict(),
+                    "losses": losses}, path)
+        print(f"wrote {path}: final loss {losses[-100:].mean():.4f}, learned lr {model.learned_lr(10):.3f}")

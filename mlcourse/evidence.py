@@ -18,9 +18,11 @@ Notation: ``lr`` = η (the seed slides call it β), ``H`` the Hessian of ``L``, 
 The per-step term, three ways (each is a function below):
 
 - exact: ``Σᵢ log|1 − ηλᵢ|`` (needs all eigenvalues);
-- the series ``log(1 − x) = −x − x²/2 − x³/3 − …`` gives ``−η tr H − η²/2 tr H² − …``; dropping
-  half of the quadratic term instead gives the *lower bound* ``−η tr H − η² tr H²``, valid per
-  eigenvalue while ``ηλ ≤ BOUND_LIMIT ≈ 0.684`` (the authors' code uses this bound);
+- the series ``log(1 − x) = −x − x²/2 − x³/3 − …`` gives ``−η tr H − η²/2 tr H² − …``; cut after
+  two terms it is an *upper* bound per eigenvalue for ``0 ≤ ηλ < 1`` (every dropped term is
+  negative) and a lower one for ``ηλ < 0``. Doubling the quadratic term gives the *lower bound*
+  ``−η tr H − η² tr H²``, valid per eigenvalue while ``ηλ ≤ BOUND_LIMIT ≈ 0.684`` (the authors'
+  code uses this bound);
 - a Hutchinson estimate of the bound from one Hessian-vector product per probe ``r``:
   ``−η rᵀHr − η² |Hr|²`` (the authors write it as ``rᵀ(−2r + 3Jr − J²r)`` with ``J = I − ηH``,
   the same number).
@@ -39,6 +41,7 @@ import torch
 from torch import Tensor, nn
 from torch.func import functional_call, vmap
 
+from mlcourse.hyperparams import log_evidence, polynomial_design, posterior, predictive
 from mlcourse.runtime import track
 
 BOUND_LIMIT = 0.6838026237520207
@@ -148,46 +151,186 @@ def top_eigenvalue(hvp: Callable[[Tensor], Tensor], dim: int, *, iters: int = 10
     return lam
 
 
+# ---------------------------------------------------------------- the simplest exact case: a quadratic
+
+def entropy_change_per_eigenvalue(lr_lambda: Array) -> np.ndarray:
+    """``log|1 − ηλ|`` for each product ``ηλ``: how much one GD step on a quadratic changes the
+    entropy along an eigenvector of curvature λ. Negative (the cloud contracts) exactly when
+    ``0 < ηλ < 2``; zero at ``ηλ ∈ {0, 2}``; ``−∞`` at ``ηλ = 1`` (the step lands every point on the
+    minimum: not a bijection)."""
+    x = np.asarray(lr_lambda, dtype=np.float64)
+    with np.errstate(divide="ignore"):
+        return np.log(np.abs(1.0 - x))
+
+
+def quadratic_gd_cloud(H: Array, lr: float, steps: int, *, n: int = 1000, init_std: float = 1.0,
+                       minimum: Array | None = None, seed: int = 0) -> Tensor:
+    """Gradient descent on ``L(w) = ½ (w − w*)ᵀH(w − w*)`` from ``n`` starting points
+    ``w₀ ~ N(0, init_std² I)``: every point takes the same steps ``w ← w − ηH(w − w*)``
+    (``w*`` = ``minimum``, default 0). Returns the cloud at every step, ``[steps + 1, n, d]``
+    (float64). Its distribution q_t is Gaussian with covariance ``init_std² J^{2t}`` (J = I − ηH
+    symmetric), so ``S(q_t) = S(q⁰) + t log|det J|`` exactly."""
+    H = torch.as_tensor(np.asarray(H, dtype=np.float64))
+    if H.ndim != 2 or H.shape[0] != H.shape[1]:
+        raise ValueError(f"H must be a square matrix (d, d), got shape {tuple(H.shape)}")
+    if not (isinstance(steps, int) and steps >= 0 and isinstance(n, int) and n >= 2):
+        raise ValueError(f"need steps >= 0 and n >= 2 integers, got steps={steps!r}, n={n!r}")
+    if not (math.isfinite(lr) and lr > 0 and init_std > 0):
+        raise ValueError(f"lr and init_std must be positive, got lr={lr}, init_std={init_std}")
+    w_star = torch.zeros(H.shape[0], dtype=torch.float64) if minimum is None else \
+        torch.as_tensor(np.asarray(minimum, dtype=np.float64))
+    if w_star.shape != (H.shape[0],):
+        raise ValueError(f"minimum must have {H.shape[0]} entries, got shape {tuple(w_star.shape)}")
+    gen = torch.Generator().manual_seed(seed)
+    W = init_std * torch.randn(n, H.shape[0], generator=gen, dtype=torch.float64)
+    J = torch.eye(H.shape[0], dtype=torch.float64) - lr * H
+    cloud = [W]
+    for _ in range(steps):
+        cloud.append(w_star + (cloud[-1] - w_star) @ J.T)
+    return torch.stack(cloud)
+
+
+def sample_entropy_gaussian(points: Tensor) -> float:
+    """Entropy ½ log det(2πe Σ̂) of the Gaussian with the sample covariance Σ̂ of ``points`` [n, d]:
+    what a cloud's entropy is when the cloud is Gaussian (as for GD on a quadratic)."""
+    points = torch.as_tensor(points, dtype=torch.float64)
+    cov = torch.atleast_2d(torch.cov(points.T))
+    sign, logdet = torch.linalg.slogdet(2 * math.pi * math.e * cov)
+    return float(0.5 * logdet) if sign > 0 else -math.inf
+
+
 # ---------------------------------------------------------------- the exact linear-Gaussian case
+
+def _linear_gaussian_moments(Phi: Array, t: Array, alpha: float, beta: float, lr: float, steps: int,
+                             device: torch.device | str | None = None):
+    """Mean weights [steps+1, D] and eigenbasis variances [steps+1, D] of q_k for GD from the prior,
+    with H's eigen-decomposition (λ, Q) and the data as float64 tensors."""
+    Phi = torch.as_tensor(Phi, dtype=torch.float64, device=device)
+    t = torch.as_tensor(t, dtype=torch.float64, device=Phi.device)
+    if Phi.ndim != 2 or t.ndim != 1 or Phi.shape[0] != t.shape[0]:
+        raise ValueError(f"Phi must be (N, D) and t (N,), got {tuple(Phi.shape)} and {tuple(t.shape)}")
+    if not (alpha > 0 and beta > 0):
+        raise ValueError(f"alpha and beta must be positive, got alpha={alpha}, beta={beta}")
+    if not (isinstance(steps, int) and steps >= 0):
+        raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
+    D = Phi.shape[1]
+    H = alpha * torch.eye(D, dtype=torch.float64, device=Phi.device) + beta * Phi.T @ Phi
+    lam, Q = torch.linalg.eigh(H)
+    _eigenvalues(H, lr)  # the same checks (lr > 0, lr·λ_max < 1) as the one-step functions
+    contraction = 1.0 - lr * lam                                           # [D], eigenvalues of J
+    k = torch.arange(steps + 1, dtype=torch.float64, device=Phi.device)[:, None]
+    m_N = Q.T @ torch.linalg.solve(H, beta * Phi.T @ t)                     # eigenbasis
+    mean = (1.0 - contraction**k) * m_N @ Q.T                              # [steps+1, D], weights
+    var = contraction ** (2 * k) / alpha                                   # [steps+1, D], eigenbasis
+    return Phi, t, lam, Q, mean, var
+
 
 def linear_gaussian_elbo(Phi: Array, t: Array, alpha: float, beta: float, lr: float, steps: int,
                          *, device: torch.device | str | None = None) -> Tensor:
     """Exact ELBO of gradient descent on Bayesian linear regression, at steps 0…steps.
 
-    Model (PRML §3.3): ``p(w) = N(0, α⁻¹I)``, ``p(t | w) = N(Φw, β⁻¹I)``; GD on
-    ``L(w) = β/2 |t − Φw|² + α/2 |w|²`` started from the prior. Every step is the same affine map
-    ``w ↦ Jw + lr·βΦᵀt`` with ``J = I − lr·H``, ``H = αI + βΦᵀΦ = Q diag(λ) Qᵀ``, so ``q_k`` stays
-    Gaussian: in H's eigenbasis its mean is ``(1 − (1 − lr·λ)ᵏ) ⊙ m_N`` (m_N the posterior mean)
-    and its variances are ``(1 − lr·λ)²ᵏ / α``. Then, in closed form,
+    Model (PRML §3.3): ``p(w) = N(0, α⁻¹I)``, ``p(t | w) = N(Φw, β⁻¹I)``, D = Φ's number of columns;
+    GD on ``L(w) = β/2 |t − Φw|² + α/2 |w|²`` started from the prior. Every step is the same affine
+    map ``w ↦ Jw + lr·βΦᵀt`` with ``J = I − lr·H``, ``H = αI + βΦᵀΦ = Q diag(λ) Qᵀ``, so ``q_k``
+    stays Gaussian: in H's eigenbasis its mean is ``(1 − (1 − lr·λ)ᵏ) ⊙ m_N`` (m_N the posterior
+    mean) and its variances are ``(1 − lr·λ)²ᵏ / α``. Then, in closed form,
 
-        ELBO_k = N/2 log(β/2π) + M/2 log(α/2π) − L(m_k) − ½ tr(H S_k) + S(q_k),
-        S(q_k) = M/2 log(2πe/α) + k Σᵢ log|1 − lr·λᵢ|.
+        ELBO_k = N/2 log(β/2π) + D/2 log(α/2π) − L(m_k) − ½ tr(H S_k) + S(q_k),
+        S(q_k) = D/2 log(2πe/α) + k Σᵢ log|1 − lr·λᵢ|.
 
-    Computed in the eigenbasis (propagating S_k = J S J ᵀ directly loses the small variances to
-    rounding after a few hundred steps). Returns float64, shape ``[steps + 1]``.
+    Computed in the eigenbasis: propagating S_k = J S Jᵀ directly (:func:`moment_propagation_elbo`)
+    loses the stiffest variance to rounding once ``(1 − lr·λ_max)^{2k}`` drops below float64's
+    precision: on lecture 01's data at lr = 0.5/λ_max that factor is 4⁻ᵏ, which reaches 2⁻⁵² at
+    k = 26, and the direct route is off by 0.01 nats from about step 26 and by more than a nat from
+    about step 28 (measured in tests/test_evidence.py). Returns float64, [steps + 1].
     """
-    Phi = torch.as_tensor(Phi, dtype=torch.float64, device=device)
-    t = torch.as_tensor(t, dtype=torch.float64, device=Phi.device)
-    if Phi.ndim != 2 or t.ndim != 1 or Phi.shape[0] != t.shape[0]:
-        raise ValueError(f"Phi must be (N, M) and t (N,), got {tuple(Phi.shape)} and {tuple(t.shape)}")
-    if not (alpha > 0 and beta > 0):
-        raise ValueError(f"alpha and beta must be positive, got alpha={alpha}, beta={beta}")
-    if not (isinstance(steps, int) and steps >= 0):
-        raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
-    N, M = Phi.shape
-    H = alpha * torch.eye(M, dtype=torch.float64, device=Phi.device) + beta * Phi.T @ Phi
-    lam, Q = torch.linalg.eigh(H)
-    _eigenvalues(H, lr)  # the same checks (lr > 0, lr·λ_max < 1) as the one-step functions
-    contraction = 1.0 - lr * lam                                           # [M], eigenvalues of J
-    k = torch.arange(steps + 1, dtype=torch.float64, device=Phi.device)[:, None]
-    m_N = Q.T @ torch.linalg.solve(H, beta * Phi.T @ t)                     # eigenbasis
-    mean = (1.0 - contraction**k) * m_N                                    # [steps+1, M]
-    var = contraction ** (2 * k) / alpha                                   # [steps+1, M]
-    w = mean @ Q.T                                                         # back to weights
-    loss = beta / 2 * ((t - w @ Phi.T) ** 2).sum(-1) + alpha / 2 * (w**2).sum(-1)
-    entropy = M / 2 * math.log(2 * math.pi * math.e / alpha) + k[:, 0] * torch.log(contraction.abs()).sum()
-    const = N / 2 * math.log(beta / (2 * math.pi)) + M / 2 * math.log(alpha / (2 * math.pi))
+    Phi, t, lam, Q, mean, var = _linear_gaussian_moments(Phi, t, alpha, beta, lr, steps, device)
+    N, D = Phi.shape
+    k = torch.arange(steps + 1, dtype=torch.float64, device=Phi.device)
+    loss = beta / 2 * ((t - mean @ Phi.T) ** 2).sum(-1) + alpha / 2 * (mean**2).sum(-1)
+    entropy = D / 2 * math.log(2 * math.pi * math.e / alpha) + k * torch.log((1.0 - lr * lam).abs()).sum()
+    const = N / 2 * math.log(beta / (2 * math.pi)) + D / 2 * math.log(alpha / (2 * math.pi))
     return const - loss - 0.5 * (var * lam).sum(-1) + entropy
+
+
+def linear_gaussian_heldout(Phi: Array, t: Array, Phi_val: Array, t_val: Array, alpha: float, beta: float,
+                            lr: float, steps: int, *, device: torch.device | str | None = None) -> Tensor:
+    """Held-out fit of the same GD distributions q_k: the expected log-likelihood per held-out point
+    ``E_{q_k}[log N(t_val | Φ_val w, β⁻¹)] / N_val`` at steps 0…steps, in closed form
+    (``−β/2 (|t_val − Φ_val m_k|² + tr(Φ_val S_k Φ_valᵀ)) / N_val + ½ log(β/2π)``). Float64, [steps + 1]."""
+    Phi, t, lam, Q, mean, var = _linear_gaussian_moments(Phi, t, alpha, beta, lr, steps, device)
+    Phi_val = torch.as_tensor(Phi_val, dtype=torch.float64, device=Phi.device)
+    t_val = torch.as_tensor(t_val, dtype=torch.float64, device=Phi.device)
+    if Phi_val.ndim != 2 or Phi_val.shape[1] != Phi.shape[1] or t_val.shape != (Phi_val.shape[0],):
+        raise ValueError(f"Phi_val must be (N_val, {Phi.shape[1]}) and t_val (N_val,), got "
+                         f"{tuple(Phi_val.shape)} and {tuple(t_val.shape)}")
+    spread = (var * ((Phi_val @ Q) ** 2).sum(0)).sum(-1)                    # tr(Φ_val S_k Φ_valᵀ)
+    sq = ((t_val - mean @ Phi_val.T) ** 2).sum(-1)
+    return -beta / 2 * (sq + spread) / len(t_val) + 0.5 * math.log(beta / (2 * math.pi))
+
+
+def moment_propagation_elbo(Phi: Array, t: Array, alpha: float, beta: float, lr: float, steps: int) -> Tensor:
+    """The same ELBO as :func:`linear_gaussian_elbo`, by the direct route: push the mean and the full
+    covariance through the GD map, ``m ← J m + lr·βΦᵀt``, ``S ← J S Jᵀ``, and take the Gaussian's
+    entropy from ``slogdet(S)``. Exact in exact arithmetic; in float64 the stiffest variance,
+    ``(1 − lr·λ_max)^{2k}/α``, falls below the rounding error of the others and the value goes
+    wrong (NaN once the determinant is no longer positive). Kept to show why the eigenbasis is used."""
+    Phi = torch.as_tensor(Phi, dtype=torch.float64)
+    t = torch.as_tensor(t, dtype=torch.float64)
+    N, D = Phi.shape
+    H = alpha * torch.eye(D, dtype=torch.float64) + beta * Phi.T @ Phi
+    _eigenvalues(H, lr)
+    J, m, S = torch.eye(D, dtype=torch.float64) - lr * H, torch.zeros(D, dtype=torch.float64), \
+        torch.eye(D, dtype=torch.float64) / alpha
+    out = []
+    for _ in range(steps + 1):
+        r = t - Phi @ m
+        loglik = N / 2 * math.log(beta / (2 * math.pi)) - beta / 2 * (r @ r + torch.trace(Phi @ S @ Phi.T))
+        logprior = D / 2 * math.log(alpha / (2 * math.pi)) - alpha / 2 * (m @ m + torch.trace(S))
+        sign, logdet = torch.linalg.slogdet(2 * math.pi * math.e * S)
+        out.append(loglik + logprior + (0.5 * logdet if sign > 0 else torch.tensor(math.nan, dtype=torch.float64)))
+        m, S = J @ m + lr * beta * Phi.T @ t, J @ S @ J.T
+    return torch.stack(out)
+
+
+@dataclass
+class DegreeSelection:
+    """:func:`select_degree_by_gd_bound`'s comparison, one entry per degree."""
+
+    degrees: list[int]
+    log_evidence: Tensor     # exact ln p(t | α, β, M)
+    peak_elbo: Tensor        # the largest ELBO of GD's q_k over the run
+    peak_step: Tensor        # the step where it is reached (int64)
+    heldout: Tensor          # held-out log predictive density per point of the exact posterior
+
+    def choice(self, field: str) -> int:
+        """The degree each criterion picks: ``"log_evidence"``, ``"peak_elbo"`` or ``"heldout"``."""
+        return self.degrees[int(getattr(self, field).argmax())]
+
+
+def select_degree_by_gd_bound(x: Array, t: Array, x_val: Array, t_val: Array, degrees: range | list[int],
+                              alpha: float, beta: float, *, lr_fraction: float = 0.5,
+                              steps: int = 3000) -> DegreeSelection:
+    """Model selection three ways for polynomial regression (lecture 01's model): the exact evidence,
+    the peak of GD's exact ELBO (GD from the prior at lr = lr_fraction/λ_max, the paper's proposal:
+    rank models by the bound instead of cross-validation), and held-out predictive density."""
+    if not 0 < lr_fraction < 1:
+        raise ValueError(f"lr_fraction must be in (0, 1) so that every step is a bijection, got {lr_fraction}")
+    degrees = list(degrees)
+    ev_, peak, where, held = [], [], [], []
+    t_val = torch.as_tensor(t_val, dtype=torch.float64)
+    for M in degrees:
+        Phi, Phi_val = polynomial_design(x, M), polynomial_design(x_val, M)
+        H = alpha * torch.eye(M + 1, dtype=torch.float64) + beta * Phi.T @ Phi
+        elbo = linear_gaussian_elbo(Phi, t, alpha, beta, lr_fraction / float(torch.linalg.eigvalsh(H).max()), steps)
+        mu, sd = predictive(Phi_val, *posterior(Phi, t, alpha, beta), beta)
+        ev_.append(log_evidence(Phi, t, alpha, beta))
+        peak.append(float(elbo.max()))
+        where.append(int(elbo.argmax()))
+        held.append(float(torch.distributions.Normal(mu, sd).log_prob(t_val).mean()))
+    f64 = dict(dtype=torch.float64)
+    return DegreeSelection(degrees, torch.tensor(ev_, **f64), torch.tensor(peak, **f64),
+                           torch.tensor(where), torch.tensor(held, **f64))
 
 
 # ---------------------------------------------------------------- data for the network experiment

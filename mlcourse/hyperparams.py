@@ -1,7 +1,8 @@
 """Hyperparameters chosen by the evidence: Bayesian polynomial regression (Bishop, PRML §3.3–3.5).
 
-The model of the lecture. Inputs x, targets t, basis functions φ(x) = (x⁰, …, x^M) collected in the
-design matrix Φ ∈ ℝ^{N×(M+1)} (PRML's formulas write M for its number of columns), and
+The model of the lecture. Inputs x, targets t, a polynomial of degree M with basis functions
+φ(x) = (x⁰, …, x^M) collected in the design matrix Φ ∈ ℝ^{N×D}, D = M + 1 columns (PRML's chapter-3
+formulas write M for this number of basis functions; here M is always the degree), and
 
     prior       p(w | α)    = N(w | 0, α⁻¹ I)             α: precision of the prior — a hyperparameter
     likelihood  p(t | w, β) = N(t | Φ w, β⁻¹ I)           β: precision of the noise
@@ -9,7 +10,9 @@ design matrix Φ ∈ ℝ^{N×(M+1)} (PRML's formulas write M for its number of c
 
 Type-II maximum likelihood picks (α, β) — and the degree M, a structural hyperparameter — by
 maximizing the evidence. MacKay's fixed point (PRML 3.91–3.95) does it without a search; the black-box
-alternative (grid or random search over ln α) is here too, to count evaluations.
+alternative (grid or random search over ln α) is here too, to count evaluations. Gradient descent on
+the same posterior (:func:`gd_weights`) shows what a metaparameter is: its learning rate and number of
+steps move the weights it returns, never the evidence.
 
 Everything is float64 torch; functions accept numpy arrays or tensors and keep the device of their
 input (``device=`` where data is created).
@@ -65,7 +68,7 @@ def polynomial_design(x: Array, degree: int) -> torch.Tensor:
 def _check(Phi: Array, t: Array, alpha: float, beta: float) -> tuple[torch.Tensor, torch.Tensor]:
     Phi, t = torch.as_tensor(Phi, dtype=DTYPE), torch.as_tensor(t, dtype=DTYPE)
     if Phi.ndim != 2:
-        raise ValueError(f"Phi must be a matrix of shape [N, M], got shape {list(Phi.shape)}")
+        raise ValueError(f"Phi must be a matrix of shape [N, D], got shape {list(Phi.shape)}")
     t = _vector(t, "t").to(Phi.device)
     if t.shape[0] != Phi.shape[0]:
         raise ValueError(f"shapes do not match: Phi has {Phi.shape[0]} rows but t has {t.shape[0]} entries")
@@ -95,16 +98,16 @@ def posterior(Phi: Array, t: Array, alpha: float, beta: float) -> tuple[torch.Te
 
 
 def _log_evidence(Phi: torch.Tensor, t: torch.Tensor, alpha: torch.Tensor, beta: torch.Tensor) -> torch.Tensor:
-    """ln p(t | α, β) = M/2 ln α + N/2 ln β − E(m_N) − ½ ln|A| − N/2 ln 2π   (PRML 3.86),
+    """ln p(t | α, β) = D/2 ln α + N/2 ln β − E(m_N) − ½ ln|A| − N/2 ln 2π   (PRML 3.86),
 
-    with E(m_N) = β/2 ‖t − Φ m_N‖² + α/2 m_Nᵀ m_N (3.82) and M the number of basis functions.
-    Pure tensor function: ``vmap`` maps it over a batch of α or β.
+    with E(m_N) = β/2 ‖t − Φ m_N‖² + α/2 m_Nᵀ m_N (3.82) and D the number of basis functions
+    (columns of Φ; PRML writes M). Pure tensor function: ``vmap`` maps it over a batch of α or β.
     """
-    N, M = Phi.shape
+    N, D = Phi.shape
     m, L = _posterior(Phi, t, alpha, beta)
     E = beta / 2 * ((t - Phi @ m) ** 2).sum() + alpha / 2 * (m @ m)
     log_det_A = 2 * torch.log(torch.diagonal(L)).sum()
-    return (M / 2 * torch.log(alpha) + N / 2 * torch.log(beta) - E - log_det_A / 2
+    return (D / 2 * torch.log(alpha) + N / 2 * torch.log(beta) - E - log_det_A / 2
             - N / 2 * math.log(2 * math.pi))
 
 
@@ -128,7 +131,7 @@ def predictive(Phi_star: Array, mean: Array, cov: Array, beta: float) -> tuple[t
     Phi_star, mean, cov = (torch.as_tensor(a, dtype=DTYPE) for a in (Phi_star, mean, cov))
     if Phi_star.ndim != 2 or mean.shape != (Phi_star.shape[1],) or cov.shape != (len(mean), len(mean)):
         raise ValueError(f"shapes do not match: Phi_star {list(Phi_star.shape)}, mean {list(mean.shape)}, "
-                         f"cov {list(cov.shape)} (expected [K, M], [M], [M, M])")
+                         f"cov {list(cov.shape)} (expected [K, D], [D], [D, D])")
     if not beta > 0:
         raise ValueError(f"beta (noise precision) must be > 0, got {beta}")
     var = 1 / beta + ((Phi_star @ cov) * Phi_star).sum(1)
@@ -142,8 +145,8 @@ def evidence_by_degree(x: Array, t: Array, degrees: range | list[int], alpha: fl
 
 def _eigen_means(Phi: torch.Tensor, t: torch.Tensor, ln_alphas: torch.Tensor, beta: float):
     """m_N for a batch of α at once. In the eigenbasis ΦᵀΦ uᵢ = sᵢ uᵢ (PRML 3.87) the posterior
-    decouples: with cᵢ = uᵢᵀΦᵀt, m_N has coordinates β cᵢ / (α + β sᵢ). One O(M³) eigendecomposition
-    serves every α. Returns s [M], c [M], U [M, M] and the coordinates [K, M]."""
+    decouples: with cᵢ = uᵢᵀΦᵀt, m_N has coordinates β cᵢ / (α + β sᵢ). One O(D³) eigendecomposition
+    serves every α. Returns s [D], c [D], U [D, D] and the coordinates [K, D]."""
     s, U = torch.linalg.eigh(Phi.T @ Phi)
     s = s.clamp(min=0)
     c = U.T @ (Phi.T @ t)
@@ -151,17 +154,17 @@ def _eigen_means(Phi: torch.Tensor, t: torch.Tensor, ln_alphas: torch.Tensor, be
 
 
 def evidence_over_alpha(Phi: Array, t: Array, ln_alphas: Array, beta: float) -> torch.Tensor:
-    """ln p(t | α, β) (PRML 3.86) at every α = exp(ln_alphas), β fixed, in O(M) per α once the
+    """ln p(t | α, β) (PRML 3.86) at every α = exp(ln_alphas), β fixed, in O(D) per α once the
     eigenbasis is known: ln|A| = Σᵢ ln(α + β sᵢ). What a 1-D search over ln α needs."""
     Phi, t = _check(Phi, t, 1.0, beta)
     ln_alphas = _vector(ln_alphas, "ln_alphas").to(Phi.device)
-    N, M = Phi.shape
+    N, D = Phi.shape
     s, c, _, m = _eigen_means(Phi, t, ln_alphas, beta)
     alpha = ln_alphas.exp()
     sq_residual = t @ t - 2 * (m * c).sum(1) + (s * m**2).sum(1)  # ‖t − Φ m_N‖²
     E = beta / 2 * sq_residual + alpha / 2 * (m**2).sum(1)
     log_det_A = torch.log(alpha[:, None] + beta * s).sum(1)
-    return (M / 2 * ln_alphas + N / 2 * math.log(beta) - E - log_det_A / 2
+    return (D / 2 * ln_alphas + N / 2 * math.log(beta) - E - log_det_A / 2
             - N / 2 * math.log(2 * math.pi))
 
 
@@ -218,6 +221,40 @@ def reestimate(Phi: Array, t: Array, alpha: float = 1.0, beta: float = 1.0, *, f
             return float(alpha_), float(beta_), float((lam / (alpha_ + lam)).sum())
     raise RuntimeError(f"re-estimation did not converge in {max_iter} iterations "
                        f"(alpha={float(alpha_):.4g}, beta={float(beta_):.4g})")
+
+
+# ---------------------------------------------------------------- a metaparameter: gradient descent
+
+
+def gd_weights(Phi: Array, t: Array, alpha: float, beta: float, lr: float, steps: int | list[int] | range,
+               w0: Array | None = None) -> torch.Tensor:
+    """Gradient descent on the penalized error E(w) = β/2 ‖t − Φw‖² + α/2 ‖w‖² (PRML 3.79), whose
+    minimizer is the posterior mean m_N: the weights after each number of steps in ``steps``.
+
+    w ← w − lr ∇E(w) is an affine map with fixed point m_N, so w_T = m_N + (I − lr A)ᵀ (w₀ − m_N),
+    A = αI + βΦᵀΦ; computed in A's eigenbasis, one power per eigenvalue, for any T at the same cost
+    (w₀ = 0 by default). The learning rate and T are metaparameters: they move w_T, while the evidence
+    ln p(t | α, β) — a function of the prior and the likelihood only — is untouched.
+
+    Returns [len(steps), D] (a single int gives [1, D]). Raises FloatingPointError when
+    lr·λ_max(A) > 2, where the iteration diverges.
+    """
+    Phi, t = _check(Phi, t, alpha, beta)
+    if not (math.isfinite(lr) and lr > 0):
+        raise ValueError(f"the learning rate must be a positive number, got {lr}")
+    steps = [steps] if isinstance(steps, int) else list(steps)
+    if not steps or any(not isinstance(k, int) or k < 0 for k in steps):
+        raise ValueError(f"steps must be non-negative integers, got {steps}")
+    m, L = _posterior(Phi, t, torch.as_tensor(alpha, dtype=DTYPE), torch.as_tensor(beta, dtype=DTYPE))
+    lam, U = torch.linalg.eigh(alpha * torch.eye(Phi.shape[1], dtype=DTYPE, device=Phi.device) + beta * Phi.T @ Phi)
+    if lr * float(lam.max()) > 2:
+        raise FloatingPointError(f"learning rate × largest curvature = {lr * float(lam.max()):.3g} > 2: "
+                                 "gradient descent diverges")
+    start = torch.zeros_like(m) if w0 is None else _vector(w0, "w0").to(m.device)
+    if start.shape != m.shape:
+        raise ValueError(f"w0 must have {m.shape[0]} entries (one per basis function), got {start.shape[0]}")
+    k = torch.tensor(steps, dtype=DTYPE, device=m.device)[:, None]
+    return m + ((1 - lr * lam) ** k * (U.T @ (start - m))) @ U.T
 
 
 # ---------------------------------------------------------------- validation and black-box search

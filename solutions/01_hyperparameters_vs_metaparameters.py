@@ -26,7 +26,7 @@ import torch
 
 import mlcourse
 from mlcourse import hyperparams as hp
-from mlcourse.grading import check, one_of
+from mlcourse.grading import FormError, check, one_of
 
 device = mlcourse.setup()
 
@@ -36,34 +36,37 @@ Phi3, Phi9 = hp.polynomial_design(x, 3), hp.polynomial_design(x, 9)
 # %% [markdown]
 # ### Q1 · The log evidence
 # Implement PRML eq. 3.86 for the model $p(\mathbf w\mid\alpha) = \mathcal N(0, \alpha^{-1}I)$,
-# $p(\mathbf t\mid\mathbf w, \beta) = \mathcal N(\Phi\mathbf w, \beta^{-1}I)$:
-# $$\ln p(\mathbf t\mid\alpha,\beta) = \tfrac{M}{2}\ln\alpha + \tfrac N2 \ln\beta - E(\mathbf m_N)
+# $p(\mathbf t\mid\mathbf w, \beta) = \mathcal N(\Phi\mathbf w, \beta^{-1}I)$, for a design matrix with
+# $D$ columns (a polynomial of degree $M$ has $D = M + 1$; PRML writes $M$ for $D$):
+# $$\ln p(\mathbf t\mid\alpha,\beta) = \tfrac{D}{2}\ln\alpha + \tfrac N2 \ln\beta - E(\mathbf m_N)
 # - \tfrac12 \ln|A| - \tfrac N2 \ln 2\pi,$$
 # with $A = \alpha I + \beta\Phi^\top\Phi$, $\mathbf m_N = \beta A^{-1}\Phi^\top\mathbf t$ and
 # $E(\mathbf m_N) = \tfrac\beta2\lVert\mathbf t-\Phi\mathbf m_N\rVert^2 + \tfrac\alpha2 \mathbf m_N^\top\mathbf m_N$.
-# `Phi` is a float64 tensor of shape `[N, M]`, `t` of shape `[N]`; return a Python float.
+# `Phi` is a float64 tensor of shape `[N, D]`, `t` of shape `[N]`; return a Python `float`.
 # Write it yourself with `torch`: the check compares against `hp.log_evidence`, so calling it teaches nothing.
 
 # %%
 def log_evidence(Phi: torch.Tensor, t: torch.Tensor, alpha: float, beta: float) -> float:
     ### BEGIN SOLUTION
-    N, M = Phi.shape
-    A = alpha * torch.eye(M, dtype=Phi.dtype) + beta * Phi.T @ Phi
+    N, D = Phi.shape
+    A = alpha * torch.eye(D, dtype=Phi.dtype) + beta * Phi.T @ Phi
     m_N = beta * torch.linalg.solve(A, Phi.T @ t)
     E = beta / 2 * torch.sum((t - Phi @ m_N) ** 2) + alpha / 2 * (m_N @ m_N)
-    return float(M / 2 * math.log(alpha) + N / 2 * math.log(beta) - E
+    return float(D / 2 * math.log(alpha) + N / 2 * math.log(beta) - E
                  - torch.logdet(A) / 2 - N / 2 * math.log(2 * math.pi))
     ### END SOLUTION
 
 
 # %% tags=["check"]
-with check("Q1 log evidence", hint="Five terms; M counts basis functions (columns of Phi), not the degree."):
+with check("Q1 log evidence", hint="Five terms. Count the weights from the shape of Phi, and check which "
+           "precision multiplies which term; the result must be a plain Python float."):
     for P in (Phi3, Phi9):
-        assert abs(log_evidence(P, t, 5e-3, 11.1) - hp.log_evidence(P, t, 5e-3, 11.1)) < 1e-8
+        value = log_evidence(P, t, 5e-3, 11.1)
+        assert isinstance(value, float) and abs(value - hp.log_evidence(P, t, 5e-3, 11.1)) < 1e-8
+    assert abs(log_evidence(Phi3, t, 2.0, 0.5) - hp.log_evidence(Phi3, t, 2.0, 0.5)) < 1e-8
     ### BEGIN HIDDEN CHECKS
     Phi0 = hp.polynomial_design(x, 0)
     assert abs(log_evidence(Phi0, t, 1.0, 2.0) - hp.log_evidence(Phi0, t, 1.0, 2.0)) < 1e-8
-    assert isinstance(log_evidence(Phi3, t, 0.5, 3.0), float)
     ### END HIDDEN CHECKS
 
 # %% [markdown]
@@ -96,8 +99,8 @@ def _iterate(step, Phi, t, alpha=1.0, beta=1.0, n=3000):
     return alpha, beta
 
 
-with check("Q2 re-estimation step", hint="gamma uses the eigenvalues of beta Phi^T Phi; m_N is the posterior "
-                                         "mean at the current alpha and beta (hp.posterior gives it)."):
+with check("Q2 re-estimation step", hint="gamma counts well-determined directions from the data term of the "
+                                         "curvature; every quantity is taken at the current alpha and beta."):
     a_star, b_star, g_star = hp.reestimate(Phi9, t)
     a1, b1, g1 = reestimate_step(Phi9, t, a_star, b_star)
     assert abs(a1 / a_star - 1) < 1e-6 and abs(b1 / b_star - 1) < 1e-6  # a fixed point stays put
@@ -113,9 +116,9 @@ with check("Q2 re-estimation step", hint="gamma uses the eigenvalues of beta Phi
 
 # %% [markdown]
 # ### Q3 · Hyper or meta?
-# Classify each quantity as a hyperparameter (`h`: a parameter of the prior
-# $p(\mathbf w, \Gamma\mid\mathbf h)$) or a metaparameter (`m`: a parameter of the optimization
-# problem that produces $\mathbf w$). Set `answer` to four letters in order, e.g. `"hhmm"`.
+# Classify each quantity with the lecture's criterion: a hyperparameter (`h`) if the evidence
+# $p(\mathcal D\mid\mathbf h)$ depends on it, a metaparameter (`m`) if it only changes what we compute
+# from the model. Set `answer` to four letters in order, e.g. `"hhmm"`.
 #
 # 1. $\alpha$ in $p(\mathbf w\mid\alpha) = \mathcal N(\mathbf w \mid 0, \alpha^{-1} I)$.
 # 2. The number of SGD steps after which training is stopped.
@@ -129,17 +132,19 @@ answer = "hmmh"
 ### END SOLUTION
 
 # %% tags=["check"]
-with check("Q3 classify", hint="Ask of each one: does it change what the model believes before data, "
-                               "or only how the weights are computed?", recorded=True):
-    assert isinstance(answer, str) and len(answer.strip()) == 4 and set(answer.strip().lower()) <= set("hm")
+with check("Q3 classify", hint="Write the evidence as an integral and ask of each quantity whether it "
+                               "appears inside it.", recorded=True):
+    if not (isinstance(answer, str) and len(answer.strip()) == 4 and set(answer.strip().lower()) <= set("hm")):
+        raise FormError(f"the answer is four letters, each h or m (as a string), got {answer!r}")
     ### BEGIN HIDDEN CHECKS
     assert answer.strip().lower() == "hmmh"
     ### END HIDDEN CHECKS
 
 # %% [markdown] tags=["solution-only"]
-# **Why:** (1) and (4) parametrize the prior over weights and over structures. (2) and (3) only
-# change the path of the optimizer; the loss and its minimizer do not depend on them (early
-# stopping changes *where we stop*, not what we minimize).
+# **Why:** (1) and (4) parametrize the prior over weights and over structures, so the evidence
+# $\int p(\mathcal D\mid\mathbf w,\Gamma)p(\mathbf w,\Gamma\mid\mathbf h)$ changes with them. (2) and (3)
+# only change the path of the optimizer; the evidence, the loss and its minimizer do not depend on
+# them (early stopping changes *where we stop*, not what we minimize).
 
 # %% [markdown]
 # ### Q4 · The Gumbel-softmax temperature
@@ -150,7 +155,7 @@ with check("Q3 classify", hint="Ask of each one: does it change what the model b
 # - a) Hyperparameter: it is a parameter of a distribution over the structure $\Gamma$.
 # - b) Neither: it is annealed towards zero during training, so its value does not matter.
 # - c) Metaparameter: $q_\tau$ is the approximation being optimized, not the prior; $\tau$ changes
-#   how we optimize (bias of the relaxation vs variance of its gradients), not what the model believes.
+#   the ELBO and how we optimize (bias of the relaxation vs variance of its gradients), not the evidence.
 # - d) Hyperparameter: it is chosen on validation data.
 
 # %%
@@ -159,17 +164,17 @@ answer_tau = "c"
 ### END SOLUTION
 
 # %% tags=["check"]
-with check("Q4 temperature", hint="Is q the prior, or the thing the optimizer adjusts? And does the way a "
-                                  "quantity is chosen decide what it is?", recorded=True):
+with check("Q4 temperature", hint="Apply the lecture's criterion: which of the two, the evidence or the "
+                                  "ELBO, contains q?", recorded=True):
     one_of(answer_tau, "abcd")
     ### BEGIN HIDDEN CHECKS
     assert answer_tau.strip().lower() == "c"
     ### END HIDDEN CHECKS
 
 # %% [markdown] tags=["solution-only"]
-# **Why:** (a) confuses the variational distribution with the prior; (b) annealing schedules are
-# themselves metaparameters and do matter; (d) anything can be chosen on validation data — that
-# says how a quantity is chosen, not what it is.
+# **Why:** (a) confuses the variational distribution with the prior: the evidence does not contain
+# $q$, the ELBO does; (b) annealing schedules are themselves metaparameters and do matter; (d) anything
+# can be chosen on validation data — that says how a quantity is chosen, not what it is.
 
 # %% [markdown]
 # ### Q5 · Grid vs random search: evaluations to a tolerance
@@ -199,17 +204,17 @@ def _share_within(n, runs=400):
     return sum(h is not None for h in hits) / runs
 
 
-with check("Q5 grid vs random", hint="A grid leaves gaps of one spacing: the worst optimum sits mid-gap. "
-                                     "A random point misses the window with a fixed probability each time."):
+with check("Q5 grid vs random", hint="A grid leaves gaps of one spacing: where can the worst optimum sit? "
+                                     "A random point misses the window with a fixed probability each time, "
+                                     "independently of the others."):
     assert isinstance(k_grid, int) and isinstance(n_random_90, int) and 1 < n_random_90 <= 5000
     spacing = float(hp.grid_points(LO, HI, k_grid)[1] - hp.grid_points(LO, HI, k_grid)[0])
     coarser = float(hp.grid_points(LO, HI, k_grid - 1)[1] - hp.grid_points(LO, HI, k_grid - 1)[0])
     assert spacing / 2 <= TOL + 1e-12 < coarser / 2
-    assert _share_within(n_random_90) >= 0.85 and _share_within(n_random_90 // 2) < 0.8
-    ### BEGIN HIDDEN CHECKS
-    miss = 1 - 2 * TOL / (HI - LO)
-    assert miss ** n_random_90 <= 0.1 < miss ** (n_random_90 - 1)
-    ### END HIDDEN CHECKS
+    # the definition of n_random_90, then a simulation on the lecture's evidence curve
+    window = 2 * TOL / (HI - LO)  # chance that one uniform point lands within TOL of an interior optimum
+    assert 1 - (1 - window) ** n_random_90 >= 0.9 > 1 - (1 - window) ** (n_random_90 - 1)
+    assert _share_within(n_random_90) >= 0.85
 
 # %% [markdown] tags=["solution-only"]
 # **Why:** a grid of $k$ points has spacing $16/(k-1)$; the worst optimum is half a spacing away, so

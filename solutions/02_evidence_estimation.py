@@ -90,8 +90,8 @@ def counting_hvp(v: torch.Tensor) -> torch.Tensor:
     return H @ v
 
 
-with check("Q2 the single-probe estimator", hint="E[rᵀAr] = tr A: pick A so that tr A is the bound, "
-           "and note rᵀH²r = |Hr|² when H is symmetric."):
+with check("Q2 the single-probe estimator", hint="E[rᵀAr] = tr A for any matrix A. Write the bound as the "
+           "trace of one matrix, then express rᵀ(that matrix)r with the single product Hr."):
     g = torch.Generator().manual_seed(0)
     lr = 0.5 / lam_max
     probes = 2 * torch.randint(0, 2, (2000, 10), generator=g).to(torch.float64) - 1

@@ -126,13 +126,41 @@ def test_momentum_weights_count_the_buffer_reapplications():
     torch.testing.assert_close(du.momentum_weights(6, momentum=0.0), torch.ones(6, dtype=F64))
 
 
-def test_momentum_attention_matches_dai_formula():
+def test_momentum_attention_hand_computed_three_records():
+    """The seed's MoAttn on three records by hand: keys (1,0), (0,1), (1,1), values 10, 100, 1000,
+    query (2, −1), λ = ½. Attention weights 2, −1, 1 give 20 − 100 + 1000 = 920; the momentum term
+    sums the values before the current (third) one: λ²·10 + λ·100 = 2.5 + 50; total 972.5."""
+    K = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], dtype=F64)
+    V = torch.tensor([[10.0], [100.0], [1000.0]], dtype=F64)
+    q = torch.tensor([2.0, -1.0], dtype=F64)
+    assert du.momentum_attention(K, V, q, lam=0.5).item() == 972.5
+    assert du.linear_attention(K, V, q).item() == 920.0
+    assert du.momentum_attention(K, V, q, lam=0.0).item() == 920.0  # λ = 0: plain attention
+    assert du.momentum_attention(K[:1], V[:1], q, lam=0.5).item() == 20.0  # one record: nothing before it
+
+
+def test_momentum_attention_matches_the_seed_formula():
     g = gen(2)
     K, V, q = torch.randn(6, 3, generator=g, dtype=F64), torch.randn(6, 2, generator=g, dtype=F64), \
-        torch.randn(3, generator=g, dtype=F64)
-    lam, T = 0.6, 6
-    expected = sum(V[i] * (K[i] @ q) for i in range(T)) + sum(lam ** (T - 1 - i) * V[i] for i in range(T))
+        torch.randn(4, 3, generator=g, dtype=F64)
+    lam, N = 0.6, 6
+    expected = sum((q @ K[i])[:, None] * V[i] for i in range(N)) \
+        + sum(lam ** (N - i) * V[i - 1] for i in range(1, N))  # Σ_{i=1}^{N-1} λ^{N-i} v_i, 1-based
     torch.testing.assert_close(du.momentum_attention(K, V, q, lam=lam), expected, rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match="lam"):
+        du.momentum_attention(K, V, q, lam=1.0)
+
+
+def test_moattn_is_not_the_exact_dual_of_momentum_sgd():
+    """The lecture's claim: a layer trained with momentum equals the c_t-weighted dual form, and MoAttn
+    over the same records (with μ as λ) is a different function of the query."""
+    W0, X, Y = regression_data(n=30)
+    W, keys, values = du.train_linear_layer(W0, X, Y, lr=0.01, momentum=0.9)
+    x = torch.randn(20, 5, generator=gen(3), dtype=F64)
+    exact = du.momentum_dual_forward(W0, keys, values, x, momentum=0.9)
+    assert (x @ W.T - exact).abs().max() <= 1e-10
+    moattn = x @ W0.T + du.momentum_attention(keys, values, x, lam=0.9)
+    assert (x @ W.T - moattn).abs().max() > 0.1
 
 
 @pytest.mark.parametrize("kwargs, match", [
@@ -247,11 +275,21 @@ def test_cached_trained_lsa_reaches_gd_solution():
     assert float(du.input_gradient_alignment(model, X[:2000], y[:2000], x_q[:2000], 6.0606).mean()) > 0.99
 
 
-def test_trained_lsa_recompute_path_reproduces_the_cache():
-    cached, cached_losses = du.trained_lsa()
-    fresh, losses = du.trained_lsa(recompute=True)
+@pytest.mark.parametrize("x_range", [1.0, 2.0])
+def test_trained_lsa_recompute_path_reproduces_the_cache(x_range):
+    cached, cached_losses = du.trained_lsa(x_range=x_range)
+    fresh, losses = du.trained_lsa(x_range=x_range, recompute=True)
     torch.testing.assert_close(losses, cached_losses, rtol=0, atol=1e-3)
     assert abs(fresh.learned_lr(10) - cached.learned_lr(10)) < 1e-2
+
+
+def test_lsa_trained_on_wider_inputs_learns_the_step_for_them():
+    """Trained on x ~ U(−1, 1) the layer learns η*(U(−1, 1)) = 1.515, a quarter of the step for the
+    lecture's prompts, and its loss there is the analytic one-step risk 0.825."""
+    lr_wide, risk_wide, _ = du.optimal_gd_lr(x_var=1 / 3, x_fourth=1 / 5)
+    assert abs(lr_wide - 1.51515) < 1e-4 and abs(risk_wide - 0.82492) < 1e-4
+    model, losses = du.trained_lsa(x_range=2.0)
+    assert abs(model.learned_lr(10) - lr_wide) < 0.05 and abs(float(losses[-200:].mean()) - risk_wide) < 0.02
 
 
 # --- Dai et al.'s criteria --------------------------------------------------------------------------
@@ -277,3 +315,31 @@ def test_similarities_are_mean_cosines():
     assert du.sim_am(b, 3 * b) == pytest.approx(1.0, abs=1e-12)
     with pytest.raises(ValueError, match="equal shapes"):
         du.sim_am(a, b[:, :3])
+
+
+def test_icl_criteria_for_gd_itself_and_for_gd_with_another_step():
+    """Exact cases: ICL = the constructed GD layer gives Rec2FTP 100, SimAOU = SimAM = 1. ICL = GD
+    with a quarter of the step gives the same cosines (they cannot see a scale) but a low Rec2FTP."""
+    lr = du.optimal_gd_lr()[0]
+    same = du.compare_icl_to_finetuning(du.LinearSelfAttention(10).from_gd(lr, 10), finetune_lr=lr, n_prompts=500)
+    assert same["Rec2FTP (%)"] == 100.0
+    assert abs(same["SimAOU"] - 1) < 1e-5 and abs(same["SimAM"] - 1) < 1e-5 and abs(same["random SimAOU"]) < 0.05
+    quarter = du.compare_icl_to_finetuning(du.LinearSelfAttention(10).from_gd(lr / 4, 10), finetune_lr=lr,
+                                           n_prompts=500)
+    assert abs(quarter["SimAOU"] - 1) < 1e-5 and abs(quarter["SimAM"] - 1) < 1e-5
+    assert quarter["Rec2FTP (%)"] < 20
+
+
+def test_icl_criteria_of_the_lecture_learners():
+    """Lecture 03's table (n_prompts = 1000): the trained layer agrees with fine-tuning on all three
+    criteria; the layer trained on U(−1, 1) prompts keeps both cosines near 1 but recovers few of
+    fine-tuning's corrections; the untrained layer is the baseline."""
+    lr = du.optimal_gd_lr()[0]
+    trained = du.compare_icl_to_finetuning(du.trained_lsa()[0], finetune_lr=lr, n_prompts=1000)
+    wide = du.compare_icl_to_finetuning(du.trained_lsa(x_range=2.0)[0], finetune_lr=lr, n_prompts=1000)
+    untrained = du.compare_icl_to_finetuning(du.untrained_lsa(), finetune_lr=lr, n_prompts=1000)
+    assert trained["Rec2FTP (%)"] > 90 and trained["SimAOU"] > 0.99 and trained["SimAM"] > 0.99
+    assert wide["Rec2FTP (%)"] < 20 and wide["SimAOU"] > 0.99 and wide["SimAM"] > 0.99
+    assert untrained["Rec2FTP (%)"] < 5 and untrained["SimAOU"] < 0.1 and untrained["SimAM"] < 0.2
+    assert abs(trained["random SimAOU"]) < 0.05 and trained["ZSL SimAM"] == untrained["SimAM"]
+    assert abs(trained["loss"] - 0.206) < 0.02 and abs(wide["loss"] - 0.333) < 0.02

@@ -135,8 +135,9 @@ def test_linear_gaussian_elbo_step_zero_is_the_prior_expected_loglik(sine):
 
 
 def test_linear_gaussian_elbo_matches_direct_moment_propagation(sine):
-    """Push mean and covariance through the affine GD map step by step. Only for a few steps: the
-    smallest variance shrinks like (1 − lr·λ)^2k and is lost to rounding in S = J S Jᵀ after ~20."""
+    """Push mean and covariance through the affine GD map step by step (numpy, by hand). Only for a
+    few steps: the stiffest variance shrinks like (1 − lr·λ_max)^2k = 4^-k and is lost to rounding
+    in S = J S Jᵀ after about 20 steps (next test)."""
     Phi, t, H, lr = sine
     N, M = Phi.shape
     J, m, S = np.eye(M) - lr * H, np.zeros(M), np.eye(M) / ALPHA
@@ -148,6 +149,105 @@ def test_linear_gaussian_elbo_matches_direct_moment_propagation(sine):
         entropy = 0.5 * np.linalg.slogdet(2 * np.pi * np.e * S)[1]
         assert elbo[k] == pytest.approx(loglik + logprior + entropy, abs=1e-6 * max(1, abs(elbo[k])))
         m, S = J @ m + lr * BETA * Phi.T @ t, J @ S @ J.T
+    torch.testing.assert_close(ev.moment_propagation_elbo(Phi, t, ALPHA, BETA, lr, 12),
+                               torch.as_tensor(elbo), rtol=1e-9, atol=1e-6)
+
+
+def test_direct_moment_propagation_breaks_near_step_28(sine):
+    """The numbers the docstring and the lecture's notes quote: at lr = 0.5/λ_max the direct route
+    agrees to 1e-6 nats for the first ~18 steps, is off by more than 0.01 nats from about step 26,
+    and by more than a nat (or NaN: the determinant is no longer positive) from about step 28. The
+    exact step moves by one with the last bits of the design matrix (numpy's vander vs torch's
+    powers), so each is checked to ±2."""
+    Phi, t, _, lr = sine
+    err = (ev.moment_propagation_elbo(Phi, t, ALPHA, BETA, lr, 40)
+           - ev.linear_gaussian_elbo(Phi, t, ALPHA, BETA, lr, 40)).abs().numpy()
+    first_over = {thr: int(np.nonzero(~(err <= thr))[0][0]) for thr in (1e-6, 1e-2, 1.0)}
+    assert abs(first_over[1e-6] - 18) <= 2 and abs(first_over[1e-2] - 26) <= 2, first_over
+    assert abs(first_over[1.0] - 28) <= 2, first_over
+    assert 0.25**26 == np.finfo(np.float64).eps  # 4^-k reaches float64's precision 2^-52 at k = 26
+
+
+def test_linear_gaussian_heldout_matches_sampling_the_gd_cloud(sine):
+    """E_q[log N(t_val | Φ_val w, 1/β)] per point against samples: 20,000 prior draws pushed through
+    k GD steps (the cloud itself), at a few steps."""
+    Phi, t, H, lr = sine
+    xv = np.linspace(0.03, 0.97, 25)
+    Pv, tv = np.vander(xv, 10, increasing=True), np.sin(2 * np.pi * xv)
+    exact = ev.linear_gaussian_heldout(Phi, t, Pv, tv, ALPHA, BETA, lr, 60).numpy()
+    rng = np.random.default_rng(0)
+    W = rng.normal(0, ALPHA**-0.5, (20_000, 10))
+    for k in range(61):
+        if k in (0, 5, 60):
+            ll = -BETA / 2 * ((tv - W @ Pv.T) ** 2).mean(1) + 0.5 * np.log(BETA / (2 * np.pi))
+            assert abs(ll.mean() - exact[k]) < 4 * ll.std() / np.sqrt(len(ll)), k
+        W = W - lr * (BETA * (W @ Phi.T - t) @ Phi + ALPHA * W)
+    with pytest.raises(ValueError, match="Phi_val"):
+        ev.linear_gaussian_heldout(Phi, t, Pv[:, :3], tv, ALPHA, BETA, lr, 5)
+
+
+def test_heldout_fit_keeps_improving_after_the_elbo_peak(sine):
+    """Lecture 02's opening figure: the ELBO peaks at step 117, the held-out log-likelihood of the
+    same q_t is still rising at step 400 (it is not the held-out optimum)."""
+    Phi, t, _, lr = sine
+    xv = np.linspace(0, 1, 100)
+    tv = np.sin(2 * np.pi * xv) + np.random.default_rng(1).normal(0, 0.3, 100)
+    held = ev.linear_gaussian_heldout(Phi, t, np.vander(xv, 10, increasing=True), tv, ALPHA, BETA, lr, 1000).numpy()
+    elbo = ev.linear_gaussian_elbo(Phi, t, ALPHA, BETA, lr, 1000).numpy()
+    assert int(elbo.argmax()) == 117
+    assert (np.diff(held[1:1001]) > 0).all() and held[400] - held[117] > 3
+
+
+def test_model_selection_by_the_gd_bound(sine):
+    """Lecture 02's widget at its defaults and where the three criteria agree."""
+    from mlcourse import hyperparams as hp
+
+    x, t = hp.sine_data()
+    xv, tv = hp.sine_data(200, seed=1)
+    sel = ev.select_degree_by_gd_bound(x, t, xv, tv, range(10), ALPHA, BETA)
+    assert (sel.choice("log_evidence"), sel.choice("peak_elbo"), sel.choice("heldout")) == (3, 0, 9)
+    gap = (sel.log_evidence - sel.peak_elbo).numpy()
+    assert gap[0] < 0.05 and abs(gap[9] - 149.94) < 0.01 and (gap >= 0).all()
+    assert int(sel.peak_step[9]) == 117 and sel.peak_elbo[9].item() == pytest.approx(-165.64, abs=0.01)
+    x, t = hp.sine_data(50, 0.1)
+    xv, tv = hp.sine_data(200, 0.1, seed=1)
+    sel = ev.select_degree_by_gd_bound(x, t, xv, tv, range(10), 1.0, 100.0)
+    assert (sel.choice("log_evidence"), sel.choice("peak_elbo"), sel.choice("heldout")) == (9, 9, 9)
+    with pytest.raises(ValueError, match="lr_fraction"):
+        ev.select_degree_by_gd_bound(x, t, xv, tv, range(3), 1.0, 100.0, lr_fraction=1.0)
+
+
+# ------------------------------------------------------------------ the simplest exact case
+
+def test_entropy_falls_exactly_when_lr_lambda_is_between_0_and_2():
+    x = np.array([-0.5, -1e-3, 1e-3, 0.5, 1.5, 1.999, 2.001, 2.5])
+    change = ev.entropy_change_per_eigenvalue(x)
+    np.testing.assert_array_equal(change < 0, (x > 0) & (x < 2))
+    np.testing.assert_allclose(change, np.log(np.abs(1 - x)), rtol=1e-15)
+    assert ev.entropy_change_per_eigenvalue(1.0) == -np.inf
+
+
+def test_quadratic_cloud_is_gd_and_its_entropy_change_is_exact():
+    H, lr, w_star = np.array([[2.0, 0.3], [0.3, 0.5]]), 0.3, np.array([1.5, -1.0])
+    cloud = ev.quadratic_gd_cloud(H, lr, 10, n=500, minimum=w_star, seed=0)
+    assert cloud.shape == (11, 500, 2)
+    w = cloud[0].numpy()
+    for k in range(10):
+        w = w - lr * (w - w_star) @ H
+    np.testing.assert_allclose(cloud[-1].numpy(), w, rtol=1e-12)
+    # a linear map changes the sample covariance exactly like the distribution: S_t - S_0 = t log|det J|
+    measured = ev.sample_entropy_gaussian(cloud[10]) - ev.sample_entropy_gaussian(cloud[0])
+    assert measured == pytest.approx(10 * ev.entropy_change_per_eigenvalue(lr * np.linalg.eigvalsh(H)).sum(), abs=1e-8)
+    # and the sample entropy estimates the true one: N(0, I) in 2-d has log(2πe)
+    big = ev.quadratic_gd_cloud(H, lr, 0, n=200_000, seed=1)[0]
+    assert ev.sample_entropy_gaussian(big) == pytest.approx(np.log(2 * np.pi * np.e), abs=0.01)
+
+
+def test_two_term_taylor_series_is_an_upper_bound_on_0_1_and_a_lower_bound_below_0():
+    x = np.linspace(-0.9, 0.999, 2000)
+    exact, series, bound = np.log(1 - x), -x - x**2 / 2, -x - x**2
+    assert (series[x >= 0] >= exact[x >= 0]).all() and (series[x < 0] <= exact[x < 0]).all()
+    assert (bound[x <= ev.BOUND_LIMIT] <= exact[x <= ev.BOUND_LIMIT]).all()
 
 
 # ------------------------------------------------------------------ the general estimator
@@ -256,3 +356,17 @@ def test_gd_evidence_bad_inputs_and_divergence():
     with pytest.raises(FloatingPointError, match="diverged"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         ev.gd_evidence(model, x * 1e3, y, lr=10.0, steps=400)
+
+
+def test_lecture_network_run_stops_before_the_heldout_optimum():
+    """Lecture 02's network run (10 → 50 → 1, lr 2e-4, 150 steps, 8 runs): the evidence estimate peaks
+    first (step 14 vs 53), and the held-out fit at its peak is worse than at the last step."""
+    x, y, xv, yv = ev.diabetes_regression(n_train=50, seed=0)
+    torch.manual_seed(0)  # the lecture's net is built right after mlcourse.setup() seeds torch with 0
+    net = torch.nn.Sequential(torch.nn.Linear(10, 50), torch.nn.Tanh(), torch.nn.Linear(50, 1)).double()
+    trace = ev.gd_evidence(net, x, y, x_heldout=xv, y_heldout=yv, lr=2e-4, steps=150, runs=8,
+                           noise_std=0.5, prior_std=1.0, init_std=0.1, seed=0)
+    held = trace.heldout_loglik.mean(1)
+    assert (trace.evidence_peak, trace.heldout_peak) == (14, 53)
+    assert held[trace.evidence_peak] < held[-1] < held[trace.heldout_peak]
+    assert 2e-4 * trace.curvature.max() < ev.BOUND_LIMIT

@@ -234,3 +234,69 @@ def test_joint_fixed_point_is_the_maximum_of_a_2d_evidence_grid(data):
     i, j = divmod(int(grid.argmax()), len(ln_alphas))
     assert abs(float(ln_alphas[j]) - math.log(alpha)) <= 0.1 and abs(float(ln_betas[i]) - math.log(beta)) <= 0.05  # ridge: α and β trade off
     assert hp.log_evidence(Phi, t, alpha, beta) >= float(grid.max())
+
+
+# ---------------------------------------------------------------- a metaparameter: gradient descent
+
+
+def _gd_loop(Phi, t, alpha, beta, lr, steps, w0):
+    w = w0.clone()
+    for _ in range(steps):
+        w = w - lr * (beta * Phi.T @ (Phi @ w - t) + alpha * w)
+    return w
+
+
+def test_gd_weights_is_gradient_descent_step_by_step(data):
+    x, t = data
+    Phi = hp.polynomial_design(x, 9)
+    lam_max = float(torch.linalg.eigvalsh(ALPHA * torch.eye(10, dtype=torch.float64) + BETA * Phi.T @ Phi).max())
+    w0 = torch.linspace(-1, 1, 10, dtype=torch.float64)
+    for c in (0.3, 1.0, 1.9):
+        lr = c / lam_max
+        path = hp.gd_weights(Phi, t, ALPHA, BETA, lr, [0, 1, 7, 60], w0=w0)
+        for row, k in zip(path, (0, 1, 7, 60)):
+            torch.testing.assert_close(row, _gd_loop(Phi, t, ALPHA, BETA, lr, k, w0), rtol=1e-9, atol=1e-9)
+    assert hp.gd_weights(Phi, t, ALPHA, BETA, 1 / lam_max, 5).shape == (1, 10)
+
+
+def test_gd_weights_end_at_the_posterior_mean_whatever_the_learning_rate(data):
+    """At convergence the metaparameters no longer matter: every stable rate ends at m_N."""
+    x, t = data
+    Phi = hp.polynomial_design(x, 3)
+    m_N = hp.posterior(Phi, t, ALPHA, BETA)[0]
+    lam_max = float(torch.linalg.eigvalsh(ALPHA * torch.eye(4, dtype=torch.float64) + BETA * Phi.T @ Phi).max())
+    for c in (0.2, 1.0, 1.9):
+        torch.testing.assert_close(hp.gd_weights(Phi, t, ALPHA, BETA, c / lam_max, 10**7)[0], m_N,
+                                   rtol=1e-8, atol=1e-8)
+    with pytest.raises(FloatingPointError, match="diverges"):
+        hp.gd_weights(Phi, t, ALPHA, BETA, 2.01 / lam_max, 10)
+    with pytest.raises(ValueError, match="steps"):
+        hp.gd_weights(Phi, t, ALPHA, BETA, 1 / lam_max, [-1])
+
+
+def test_lecture_gd_table_validation_moves_evidence_does_not(data):
+    """Lecture 01's table: GD at lr = c/λ_max for T steps on the M = 9 model. Validation error falls
+    with T (values printed in the lecture) and approaches the posterior mean's, while the evidence is
+    −15.705 for every (lr, T): it does not take them as arguments."""
+    x, t = data
+    xv, tv = hp.sine_data(n=100, noise=0.3, seed=1)
+    P, Pv = hp.polynomial_design(x, 9), hp.polynomial_design(xv, 9)
+    lam_max = float(torch.linalg.eigvalsh(ALPHA * torch.eye(10, dtype=torch.float64) + BETA * P.T @ P).max())
+    steps = [10, 100, 1000, 10_000, 100_000]
+    val = {c: ((tv - hp.gd_weights(P, t, ALPHA, BETA, c / lam_max, steps) @ Pv.T) ** 2).mean(1) for c in (0.5, 1.0, 1.9)}
+    np.testing.assert_allclose(val[1.0].numpy(), [0.3578, 0.2001, 0.1692, 0.1172, 0.0986], atol=1e-4)
+    for c, v in val.items():
+        assert (np.diff(v.numpy()) < 0).all(), c  # more steps, lower validation error, at every rate
+    assert (val[1.9][:4] < val[0.5][:4]).all()  # a larger rate gets further in the same number of steps
+    at_m_N = hp.validation_error(P, t, Pv, tv, ALPHA, BETA)
+    assert abs(at_m_N - 0.0987) < 1e-4 and abs(float(val[1.0][-1]) - at_m_N) < 1e-3
+
+
+def test_the_m9_bump_is_an_edge_effect_of_the_range():
+    """Over 1000 draws, ~4 % prefer a high degree; with degrees up to 9 they all land on 9, with
+    degrees up to 15 they spread over 9…15 and M = 9 keeps only 7 (lecture 01's bar chart)."""
+    up_to_9 = hp.best_degree_counts(1000, range(10))
+    up_to_15 = hp.best_degree_counts(1000, range(16))
+    assert int(up_to_9[9]) == 32 and int(up_to_15[9]) == 7
+    assert int(up_to_15[9:].sum()) == 42 and int(up_to_15[10:].sum()) == 35  # the tail, spread out
+    assert int(up_to_15[3:6].sum()) >= 940 and int(up_to_15.argmax()) == 4  # the main result stands
