@@ -24,6 +24,7 @@ def _free_port() -> int:
 def _which_in_terminal(port: int, token: str, program: str) -> str:
     """Open a JupyterLab terminal and ask it where ``program`` is, as a student would type it."""
     import asyncio
+    import concurrent.futures
     import re
 
     from tornado.websocket import websocket_connect
@@ -46,7 +47,9 @@ def _which_in_terminal(port: int, token: str, program: str) -> str:
         ws.close()
         return answer.search(seen)[1]
 
-    return asyncio.run(run())
+    # In its own thread: a browser test in the same worker may leave an event loop running in this one.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, run()).result()
 
 
 def test_course_lab_serves_the_start_here_notebook(tmp_path: Path) -> None:
