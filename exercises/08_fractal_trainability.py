@@ -44,7 +44,7 @@ cpu = torch.device("cpu")
 # `1e6`, divide by the first loss, clip at `1e6` to get $v$. If the mean of the last 20 $v$ is below 1
 # the value is $-\sum v$, otherwise $\sum 1/v$.
 
-# %%
+# %% mlcourse={"answer": "measure"}
 def measure(losses: torch.Tensor) -> torch.Tensor:
     # YOUR CODE HERE
     raise NotImplementedError()
@@ -69,7 +69,7 @@ with check("Q1 convergence measure", hint="Follow the order of the sentence: rep
 # Write `boundary(values)` for a grid `values` [R, R] → a bool tensor [R − 1, R − 1] that is `True`
 # where the 2×2 block with top-left corner (i, j) contains both a negative and a positive value.
 
-# %%
+# %% mlcourse={"answer": "boundary"}
 def boundary(values: torch.Tensor) -> torch.Tensor:
     # YOUR CODE HERE
     raise NotImplementedError()
@@ -89,7 +89,7 @@ with check("Q2 boundary mask", hint="Stack the four corners of every block; what
 # corner (boxes at the right and bottom edges may be cut off: they count like the others) and return
 # how many boxes contain at least one `True` pixel.
 
-# %%
+# %% mlcourse={"answer": "count_boxes"}
 def count_boxes(mask: np.ndarray, s: int) -> int:
     # YOUR CODE HERE
     raise NotImplementedError()
@@ -111,7 +111,7 @@ with check("Q3 box counting", hint="Step over the box corners with stride s; a s
 # Hessian's largest eigenvalue $\lambda_{\max}$ at the initial weights and set `log_edge` to
 # $\log_{10}$ of the output-layer rate at which gradient descent starts to diverge.
 
-# %%
+# %% mlcourse={"answer": "H,hessian,log_edge"}
 # YOUR CODE HERE: replace each ... with your answer
 log_edge = ...
 
@@ -134,7 +134,7 @@ with check("Q4 the small-input-rate edge", hint="ŷ = H W₁ / w is linear in W�
 # - b) the gradient with respect to $W_0$ is exactly zero at initialisation
 # - c) the mean-field scaling divides the input-layer rate by the width
 
-# %%
+# %% mlcourse={"answer": "answer"}
 # YOUR CODE HERE: replace each ... with your answer
 answer = ...
 
@@ -152,7 +152,7 @@ with check("Q5 bounded hidden layer", hint="Two of the options are claims you ca
 # `minibatch_weights(idx, n)` for one step's indices `idx` [m] → weights [n] (float64) such that
 # $\frac1m \sum_k \ell(x_{\text{idx}_k}) = \frac1n \sum_i \text{weight}_i\, \ell(x_i)$ for any per-point loss $\ell$.
 
-# %%
+# %% mlcourse={"answer": "minibatch_weights"}
 def minibatch_weights(idx: torch.Tensor, n: int) -> torch.Tensor:
     # YOUR CODE HERE
     raise NotImplementedError()

@@ -1073,7 +1073,7 @@ plt.show()
 #    momentum's $(\sqrt\kappa-1)/(\sqrt\kappa+1)$ — the reason momentum is fast, shown exactly.
 # 2. Adaptive rules rescale coordinates (a diagonal preconditioner); no rule makes a local method
 #    global, and the rules differ in *which* minimum they find: SGD's noise and large steps favour flat ones.
-# 3. Under Adam, L2 is not weight decay: the pull towards 0 is divided by $\sqrt{\hat v}$. AdamW decouples it.
+# 3. Under Adam, L2 is not weight decay (its pull is divided by $\sqrt{\hat v}$); AdamW decouples it.
 # 4. Compare a new optimizer, learned or not, against tuned classical baselines.
 # 5. Tuning is itself optimization: random search first, BO/TPE (Optuna) when evaluations are
 #    expensive, Hyperband or a pruner when they can be stopped early.

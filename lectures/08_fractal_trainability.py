@@ -326,12 +326,20 @@ for ax, name in zip(axes.flat, setups):
     ax.title.set_fontsize(11)
 fig.tight_layout()
 plt.show()
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Their borders, measured
+# The box-counting dimension of each border (— where this grid does not resolve it), next to the
+# same pixels shuffled and the paper's value.
+
+# %% slideshow={"slide_type": "-"}
+print(f"{'setup':38s} {'grid, steps':>12s} {'ours':>5s} {'shuffled':>9s} {'paper':>6s}")
 for name in setups:
     r = pictures[name]
     c = fr.dimension_check(r.trained)
-    ours = f"{c.dimension:.2f}" if c.resolved else "not resolved"
-    print(f"{r.picture.title:40s} {r.picture.resolution}², {r.picture.steps:4d} steps: border dimension "
-          f"{ours} (shuffled {c.control.dimension:.2f}); the paper's deep zoom: {fr.PAPER_DIMENSIONS[name]:.2f}")
+    ours = f"{c.dimension:.2f}" if c.resolved else "—"
+    print(f"{r.picture.title:38s} {f'{r.picture.resolution}², {r.picture.steps}':>12s} {ours:>5s} "
+          f"{c.control.dimension:9.2f} {fr.PAPER_DIMENSIONS[name]:6.2f}")
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # Our numbers are not the paper's, and should not be: ours measure each whole window at this
@@ -410,10 +418,12 @@ live(explore, background=True,
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## How the pictures were made
-# Each picture is stored in `mlcourse/data/` and recomputed by the command in the last column.
+# Each picture is stored in `mlcourse/data/`. `python -m mlcourse.fractal --render` followed by the
+# last column recomputes it (CPU minutes on one thread).
 
 # %% slideshow={"slide_type": "-"}
+print(f"{'picture':12s} {'grid':>5s} {'steps':>5s} {'CPU-min':>8s}   arguments")
 for name, r in pictures.items():
     p = r.picture
-    print(f"{name:12s} {p.resolution}², {p.steps:4d} steps, {r.seconds / 60:5.1f} CPU-min "
-          f"({r.threads} thread): {r.command}")
+    print(f"{name:12s} {f'{p.resolution}²':>5s} {p.steps:5d} {r.seconds / 60:8.1f}   "
+          f"{r.command.split('--render ', 1)[1]}")

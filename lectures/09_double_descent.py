@@ -17,11 +17,11 @@
 # # 09 · Double descent
 # [![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/mlcourse/mlcourse/HEAD?urlpath=lab/tree/lectures/09_double_descent.ipynb)
 #
-# **The question.** Below, 100 noisy points are fitted by a linear combination of $p$ random ReLU
-# features, for $p$ from 10 to 1000. The worst model is the one with exactly $p = 100$ features —
-# the smallest that fits every training point — and its test error is dozens of times that of
-# $p = 90$ or $p = 110$. Ten times larger again, the model is among the best. Why does the error peak
-# where the model *just* fits the data, and why does growing it further help?
+# **The question.** Below, 100 noisy points are fitted with $p$ random ReLU features, $p$ from 10
+# to 1000. The worst model has exactly $p = 100$ features — the fewest that fit every training point —
+# and its test error is dozens of times that of $p = 90$ or $p = 110$. Ten times larger, the model is
+# among the best. Why does the error peak where the model *just* fits the data, and why does growing
+# it help?
 
 # %% slideshow={"slide_type": "skip"} tags=["colab", "remove-cell"]
 # On Google Colab only: install the course into this runtime (Colab's GPU is used when present).
@@ -82,9 +82,9 @@ ax.set(xscale="log", yscale="log", title="100 noisy points, p random ReLU featur
 readable_log_axis(ax)
 ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=1)
 plt.show()
-print(f"test MSE: p = 90: {rf_plain[at[90]]:.3f}, p = 100: {rf_plain[at[100]]:.2f}, p = 110: {rf_plain[at[110]]:.3f}, "
-      f"p = 1000: {rf_plain[at[1000]]:.3f} (the peak is {rf_plain[at[100]] / max(rf_plain[at[90]], rf_plain[at[110]]):.0f}× "
-      f"its neighbours)")
+print(f"test MSE at p = 90, 100, 110, 1000: {rf_plain[at[90]]:.3f}, {rf_plain[at[100]]:.2f}, "
+      f"{rf_plain[at[110]]:.3f}, {rf_plain[at[1000]]:.3f} "
+      f"(peak {rf_plain[at[100]] / max(rf_plain[at[90]], rf_plain[at[110]]):.0f}× its neighbours)")
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Let the room predict the curve before showing it: most will draw the textbook U. This lecture
