@@ -50,7 +50,7 @@ Phi3, Phi9 = hp.polynomial_design(x, 3), hp.polynomial_design(x, 9)
 # `Phi` is a float64 tensor of shape `[N, D]`, `t` of shape `[N]`; return a Python `float`.
 # Write it yourself with `torch`: the check compares against `hp.log_evidence`, so calling it teaches nothing.
 
-# %%
+# %% mlcourse={"answer": "log_evidence"}
 def log_evidence(Phi: torch.Tensor, t: torch.Tensor, alpha: float, beta: float) -> float:
     # YOUR CODE HERE
     raise NotImplementedError()
@@ -76,7 +76,7 @@ with check("Q1 log evidence", hint="Five terms. Count the weights from the shape
 # where $\lambda_i$ are the eigenvalues of $\beta\Phi^\top\Phi$ and $\mathbf m_N$ the posterior
 # mean at the *current* $(\alpha, \beta)$. The check iterates your step to its fixed point.
 
-# %%
+# %% mlcourse={"answer": "reestimate_step"}
 def reestimate_step(Phi: torch.Tensor, t: torch.Tensor, alpha: float, beta: float) -> tuple[float, float, float]:
     # YOUR CODE HERE
     raise NotImplementedError()
@@ -112,7 +112,7 @@ with check("Q2 re-estimation step", hint="gamma counts well-determined direction
 # 4. The keep-probability of a Bernoulli distribution over which units exist, when that
 #    distribution is *declared as the prior* over structures $\Gamma$.
 
-# %%
+# %% mlcourse={"answer": "answer"}
 # YOUR CODE HERE: replace each ... with your answer
 answer = ...
 
@@ -136,14 +136,14 @@ with check("Q3 classify", hint="Write the evidence as an integral and ask of eac
 #   the ELBO and how we optimize (bias of the relaxation vs variance of its gradients), not the evidence.
 # - d) Hyperparameter: it is chosen on validation data.
 
-# %%
+# %% mlcourse={"answer": "answer_tau"}
 # YOUR CODE HERE: replace each ... with your answer
 answer_tau = ...
 
 
 # %% tags=["check"]
-with check("Q4 temperature", hint="Apply the lecture's criterion: which of the two, the evidence or the "
-                                  "ELBO, contains q?", recorded=True):
+with check("Q4 temperature", hint="Apply the lecture's one criterion to tau: which quantity does "
+                                  "changing it change?", recorded=True):
     one_of(answer_tau, "abcd")
 
 
@@ -158,7 +158,7 @@ with check("Q4 temperature", hint="Apply the lecture's criterion: which of the t
 #
 # Both are integers; use a formula, then confirm with `hp.grid_points`, `hp.random_points`.
 
-# %%
+# %% mlcourse={"answer": "k_grid,n_random_90"}
 LO, HI, TOL = -12.0, 4.0, 0.05
 # YOUR CODE HERE: replace each ... with your answer
 k_grid = ...
@@ -194,7 +194,7 @@ with check("Q5 grid vs random", hint="A grid leaves gaps of one spacing: where c
 # $20\times 20$ grid evaluate, and how many do 400 uniform random points evaluate (with probability
 # one)? Set `distinct_grid` and `distinct_random` to integers.
 
-# %%
+# %% mlcourse={"answer": "distinct_grid,distinct_random"}
 # YOUR CODE HERE: replace each ... with your answer
 distinct_grid = ...
 distinct_random = ...

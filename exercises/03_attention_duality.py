@@ -42,7 +42,7 @@ g = torch.Generator().manual_seed(0)
 # `[..., d_in]` → `[..., d_out]`, returning $\sum_t \mathbf v_t\,(\mathbf k_t^\top \mathbf q)$ for every query.
 # No softmax, no scaling; any leading batch dimensions of `queries` must be kept.
 
-# %%
+# %% mlcourse={"answer": "attention"}
 def attention(keys: torch.Tensor, values: torch.Tensor, queries: torch.Tensor) -> torch.Tensor:
     # YOUR CODE HERE
     raise NotImplementedError()
@@ -66,7 +66,7 @@ with check("Q1 linear attention", hint="The weights are dot products of each que
 # $\mathbf e_t = -\eta\,\partial L_t / \partial \mathbf y$ at the moment of the step, `[T, d_out]`).
 # The check then verifies the corollary: `x @ W.T` equals `du.dual_forward(W0, keys, values, x)`.
 
-# %%
+# %% mlcourse={"answer": "sgd_with_memory"}
 def sgd_with_memory(W0: torch.Tensor, X: torch.Tensor, Y: torch.Tensor, lr: float):
     # YOUR CODE HERE
     raise NotImplementedError()
@@ -96,7 +96,7 @@ with check("Q2 SGD with a key-value memory", hint="Differentiate L_t with respec
 # Now let the inputs be Gaussian, $\mathbf x \sim \mathcal N(0, \sigma^2 I_d)$. Work out $\eta^*$ on paper
 # (it simplifies to a short fraction of $d$, $N$ and $\sigma$) and write `eta_star_gaussian(dim, n_context, sigma)`.
 
-# %%
+# %% mlcourse={"answer": "eta_star_gaussian"}
 def eta_star_gaussian(dim: int, n_context: int, sigma: float) -> float:
     # YOUR CODE HERE
     raise NotImplementedError()
@@ -134,7 +134,7 @@ with check("Q3 best step for Gaussian inputs", hint="You need the fourth moment 
 # $\frac{1}{2N}\sum_i(\mathbf w^\top \mathbf x_i - y_i)^2$, i.e. `du.gd_step_prediction(X, y, x_q, lr)`.
 # (Don't call `from_gd`: build the matrices yourself.)
 
-# %%
+# %% mlcourse={"answer": "gd_weights"}
 def gd_weights(dim: int, lr: float, n_context: int):
     # YOUR CODE HERE
     raise NotImplementedError()
@@ -169,7 +169,7 @@ with check("Q4 GD-equivalent LSA weights", hint="Keys and queries should see onl
 # values by your weights and compares the dual form with the trained layer. (Don't call
 # `du.momentum_weights`.)
 
-# %%
+# %% mlcourse={"answer": "record_weights"}
 def record_weights(T: int, mu: float) -> torch.Tensor:
     # YOUR CODE HERE
     raise NotImplementedError()

@@ -217,9 +217,11 @@ plt.show()
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # - The seed-0 answer $M = 3$ is not the typical one: $M = 4$ wins three draws in four, and
 #   $M \in \{3, 4, 5\}$ about 95 %. With ten points the cubic-vs-quartic call is within noise.
-# - The small bar at $M = 9$ is not a preference for flexibility. A few percent of draws make the evidence
-#   nearly flat at high degree (on $[0, 1]$ the columns $x^9, x^{10}, \dots$ are almost collinear), and
-#   their maximum falls on whatever degree we stop at: try up to 15 and the bar spreads over 9 … 15.
+# - The small bar at $M = 9$ is where the range stops, not a preference for degree 9. About 3 % of draws
+#   have nearly flat evidence at high degree (on $[0, 1]$ the columns $x^9, x^{10}, \dots$ are almost
+#   collinear, so each new degree changes little), and with degrees up to 9 their maximum is 9. Try up to 15: those draws spread over 9 … 15, with only 7 left at 9, and a few draws that
+#   picked 4 or 5 move up too (42 of 1000 pick $M \ge 9$). A few percent of noise draws weakly
+#   prefer a high degree; none singles out 9.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Choosing α without a search: MacKay's fixed point

@@ -334,30 +334,33 @@ etas = np.linspace(0, 12, 49)
 with torch.no_grad():
     unit_step = du.gd_step_prediction(Xc, yc, xq, 1.0).double()  # ŷ is linear in η: ŷ(η) = η ŷ(1)
 mc = [0.5 * ((eta * unit_step - yq.double()) ** 2).mean().item() for eta in etas]
-fig, ax = plt.subplots()
+fig, ax = plt.subplots(figsize=(8.5, 3.6))
 _ = ax.plot(etas, [du.one_step_gd_risk(e) for e in etas], label="closed form $R(\\eta)$")
 _ = ax.plot(etas[::3], mc[::3], "o", label="Monte Carlo, 10,000 prompts")
 _ = ax.axvline(lr_star, color="gray", linestyle=":", label=f"$\\eta^*$ = {lr_star:.3f}")
 ax.set(title="One GD step on the prompt: expected loss vs learning rate", xlabel="learning rate $\\eta$",
        ylabel="loss $\\frac{1}{2} E(\\hat y - y)^2$")
-_ = ax.legend(loc="upper center")
+_ = ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ### A trained LSA finds the same step
 # Now let a randomly initialised LSA learn from prompts alone: Adam (learning rate $10^{-3}$), 2000 steps,
-# 512 fresh prompts per step. Nothing tells it about gradient descent. (Trained once and cached;
-# `du.trained_lsa(recompute=True)` retrains it in about 8 s of CPU.)
+# 512 fresh prompts per step. Nothing tells it about gradient descent. (The trained layer is stored
+# with the course.)
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# `du.trained_lsa(recompute=True)` retrains it in about 8 s of CPU.
 
 # %% slideshow={"slide_type": "-"}
 model, losses = du.trained_lsa()
 smooth = np.convolve(losses.numpy(), np.ones(50) / 50, mode="valid")
-fig, ax = plt.subplots()
+fig, ax = plt.subplots(figsize=(9, 3.6))
 _ = ax.plot(np.arange(50, 2001), smooth, label="trained LSA (running mean of 50 steps)")
 _ = ax.axhline(risk_star, color="C1", linestyle="--", label=f"one GD step at $\\eta^*$: {risk_star:.3f}")
 _ = ax.axhline(risk_zero, color="gray", linestyle=":", label=f"zero predictor: {risk_zero:.3f}")
 ax.set(title="Training a linear self-attention layer on prompts", xlabel="Adam step", ylabel="training loss")
-_ = ax.legend(loc="upper right")
+_ = ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "subslide"}

@@ -268,7 +268,7 @@ live(momentum_valley, lr=log_slider("step size η", 0.05, 8.0), beta=slider("mom
 # %% [markdown] slideshow={"slide_type": "notes"}
 # At β = 0 the steep mode dies in a few steps and the flat one decides everything. Around β ≈ 0.67
 # (with η ≈ 3.3) both sit at the edge of ringing. At β = 0.95 everything rings with envelope √β ≈ 0.97:
-# too much momentum is as slow as too little. The dashed lines are the theory's ρᵏ from the start
+# too much momentum is as slow as too little. The solid lines are the theory's ρᵏ from the start
 # point; at a double root the true error carries an extra factor k.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -375,7 +375,8 @@ print("largest |ours − torch.optim| over 50 steps:  " + ",  ".join(f"{n} {d:.0
 # no fixed rescaling of the axes straightens it, and at the minimum the curvature across the floor
 # is about 2500 times that along it. Gradient descent needs $\eta$ below $2/\lambda_{\max}$ and then
 # crawls along the floor; momentum with the same $\eta$ moves up to $1/(1-\beta) = 10$ times faster
-# along it; Adam's per-coordinate, sign-like steps cut the corner.
+# along it. Adam, which rescales each coordinate by its recent gradient size, follows the same floor:
+# slower than momentum for the first 2000 steps, faster after.
 
 # %% slideshow={"slide_type": "subslide"}
 start = (-1.5, 2.0)
@@ -399,9 +400,9 @@ ax2.legend(loc="center left", bbox_to_anchor=(1, 0.5))
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# Gradient descent and momentum follow the same floor; the dots show how far each got by each 250
-# steps. Adam leaves the floor early and cuts the corner: its steps have roughly the same length in
-# every coordinate while the gradient is large.
+# All three follow the same floor; the markers show how far each got every 250 steps (momentum's line
+# lies under Adam's, its squares show where it is). No rule cuts the corner: the floor is where the
+# steep direction's gradient is small, and every rule here settles into it early on.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Rastrigin: every gradient method is local
@@ -994,7 +995,8 @@ plt.show()
 # %% [markdown] slideshow={"slide_type": "notes"}
 # The GP-BO rows differ only in details: ours starts from 5 random points and fits the kernel by
 # marginal likelihood after every evaluation; Optuna's GP sampler starts from 10 and uses a log-EI
-# acquisition. Seeds are not paired across libraries (each draws its own random start). The table is
+# acquisition. Seeds are paired within Optuna (TPE and GP share their first 10 random trials, hence
+# the same median after 10) but not across libraries (each draws its own random start). The table is
 # cached because Optuna's GP sampler takes about 2 s per 30-trial study on a laptop CPU;
 # hs.cached_comparison(..., recompute=True) reruns it.
 

@@ -345,8 +345,8 @@ plt.show()
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # The peak's height is heavy-tailed: it depends on the smallest singular value of a square random
-# 100 × 100 feature matrix. For seeds 0–5 the median at p = 100 ranges from about 1.2 to 26 (3.23 is
-# a value quoted for another seed); its ratio to p = 90 and p = 110 stays above 5. The shape, not the
+# 100 × 100 feature matrix. For seeds 0–5 the median at p = 100 ranges from about 1.2 to 26; its
+# ratio to p = 90 and p = 110 stays above 5. The shape, not the
 # height, is the claim.
 
 # %% [markdown] slideshow={"slide_type": "slide"}

@@ -164,8 +164,8 @@ answer_tau = "c"
 ### END SOLUTION
 
 # %% tags=["check"]
-with check("Q4 temperature", hint="Apply the lecture's criterion: which of the two, the evidence or the "
-                                  "ELBO, contains q?", recorded=True):
+with check("Q4 temperature", hint="Apply the lecture's one criterion to tau: which quantity does "
+                                  "changing it change?", recorded=True):
     one_of(answer_tau, "abcd")
     ### BEGIN HIDDEN CHECKS
     assert answer_tau.strip().lower() == "c"

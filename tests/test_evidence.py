@@ -137,7 +137,7 @@ def test_linear_gaussian_elbo_step_zero_is_the_prior_expected_loglik(sine):
 def test_linear_gaussian_elbo_matches_direct_moment_propagation(sine):
     """Push mean and covariance through the affine GD map step by step (numpy, by hand). Only for a
     few steps: the stiffest variance shrinks like (1 − lr·λ_max)^2k = 4^-k and is lost to rounding
-    in S = J S Jᵀ after about 20 steps (next test)."""
+    in S = J S Jᵀ from about step 26–28 (next test)."""
     Phi, t, H, lr = sine
     N, M = Phi.shape
     J, m, S = np.eye(M) - lr * H, np.zeros(M), np.eye(M) / ALPHA
