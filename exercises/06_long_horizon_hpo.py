@@ -20,9 +20,10 @@
 
 # %% [markdown]
 # # 06 · Gradient-based HPO over long horizons — exercises
-# Five questions: one step of forward-mode differentiation, the Neumann series for an inverse
-# Hessian, the best sharing window, which method has constant memory, and truncated vs persistent
-# evolution strategies. Everything runs on the problems of `mlcourse.hpo`.
+# Six questions: one step of forward-mode differentiation, the Neumann series for an inverse
+# Hessian, the best sharing window, which method has constant memory, truncated vs persistent
+# evolution strategies, and the exact integer arithmetic behind reversible learning. Everything runs
+# on the problems of `mlcourse.hpo`.
 
 # %%
 import math
@@ -87,6 +88,7 @@ eig = torch.linalg.eigvalsh(H)
 alpha = 2 / float(eig[0] + eig[-1])
 
 
+# %%
 def neumann(H, v, alpha, K):
     # YOUR CODE HERE
     raise NotImplementedError()
@@ -155,6 +157,7 @@ with check("Q4 constant memory, exact", hint="Two of the options change the obje
 # %%
 ib = hpo.influence_balancing(device=device)
 
+# %%
 # YOUR CODE HERE: replace each ... with your answer
 theta_es = ...
 theta_pes = ...
@@ -165,8 +168,8 @@ closer = ...
 with check("Q5 truncated vs persistent ES", hint="train_es returns the whole trajectory of θ; "
            "the persistent flag switches between the two estimators."):
     assert abs(theta_pes - hpo.train_es(ib, persistent=True, K=1, steps=3000)[-1]) < 1e-9
+    assert abs(theta_es - hpo.train_es(ib, persistent=False, K=1, steps=3000, n_particles=200)[-1]) < 1e-9
     assert closer == ("pes" if abs(theta_pes - ib.optimum) < abs(theta_es - ib.optimum) else "es")
-
 
 # %% [markdown]
 # ### Q6 · Multiply by μ without losing a bit
