@@ -54,7 +54,7 @@ def flat(d):
 # $\theta' = \theta - \alpha \nabla_\theta \mathcal{L}$. Run the model with `functional_call(model, params, (x,))`
 # and differentiate with `torch.func.grad`, so that $\theta'$ stays a differentiable function of $\theta$.
 
-# %%
+# %% mlcourse={"answer": "inner_step"}
 def inner_step(model, params, x, y, lr):
     # YOUR CODE HERE
     raise NotImplementedError()
@@ -76,7 +76,7 @@ with check("Q1 functional inner step", hint="Differentiate a function of the who
 # Then set `relative_error` to $\lVert g_{FO} - g \rVert / \lVert g \rVert$ at `lr = 0.05`, where $g$ is
 # the exact second-order meta-gradient `maml.meta_gradient(model, theta, tasks, inner_lr=0.05)`.
 
-# %%
+# %% mlcourse={"answer": "first_order_gradient,exact,relative_error"}
 def first_order_gradient(model, params, tasks, lr):
     # YOUR CODE HERE
     raise NotImplementedError()
@@ -106,7 +106,7 @@ with check("Q2 first-order gradient and its error", hint="Adapt each task, then 
 rates = {n: torch.full_like(p, 0.02) for n, p in theta.items()}
 
 
-# %%
+# %% mlcourse={"answer": "metasgd_adapt,alpha_gradient"}
 def metasgd_adapt(model, params, rates, x, y):
     # YOUR CODE HERE
     raise NotImplementedError()
@@ -137,7 +137,7 @@ with check("Q3 Meta-SGD rates", hint="The product with the rates is elementwise.
 # of a least-squares straight line through the points, in **megabytes** (1 MB = $10^6$ bytes, not
 # $2^{20}$) per step.
 
-# %%
+# %% mlcourse={"answer": "steps,peaks,mb_per_step"}
 # YOUR CODE HERE: replace each ... with your answer
 mb_per_step = ...
 
@@ -159,7 +159,7 @@ with check("Q4 memory per inner step", hint="A straight-line fit has two coeffic
 # - c) evolution strategies on the meta-loss
 # - d) a larger meta-batch
 
-# %%
+# %% mlcourse={"answer": "answer"}
 # YOUR CODE HERE: replace each ... with your answer
 answer = ...
 
@@ -184,7 +184,7 @@ h_q = torch.tensor([6.0, 0.4, 2.0], dtype=torch.float64)
 c_q = torch.tensor([1.5, -2.0, 0.5], dtype=torch.float64)
 
 
-# %%
+# %% mlcourse={"answer": "best_start,pretrain_start,moves_towards"}
 def best_start(h, c, alpha, T):
     # YOUR CODE HERE
     raise NotImplementedError()

@@ -43,7 +43,7 @@ X, y, Xval, yval = H.ridge_problem(n=20, d=50, noise=1.0, seed=0, device="cpu")
 # (a tensor of shape `[d]`, for a float `log_lam`). Set the gradient to zero and solve the linear
 # system with `torch.linalg.solve` (do not form an inverse).
 
-# %%
+# %% mlcourse={"answer": "ridge_best_response"}
 def ridge_best_response(X, y, log_lam):
     # YOUR CODE HERE
     raise NotImplementedError()
@@ -64,7 +64,7 @@ with check("Q1 ridge best response", hint="Write the gradient of each of the two
 # Points outside the reference box contribute nothing. Return a float. Hint: sort by the first loss
 # and sweep.
 
-# %%
+# %% mlcourse={"answer": "hypervolume"}
 def hypervolume(points, ref=(1.0, 1.0)):
     # YOUR CODE HERE
     raise NotImplementedError()
@@ -88,7 +88,7 @@ with check("Q2 hypervolume", hint="Sweep the points in order of the first loss a
 # `stn_weight(W_elem, W_hyper, V, lam)` with shapes `[out, in]`, `[out, in]`, `[out, h]`, `[h]`,
 # returning `[out, in]`.
 
-# %%
+# %% mlcourse={"answer": "stn_weight"}
 def stn_weight(W_elem, W_hyper, V, lam):
     # YOUR CODE HERE
     raise NotImplementedError()
@@ -115,7 +115,7 @@ with check("Q3 STN weight", hint="Compute Vλ first; then broadcast it so that e
 # - c) the strength of a continuous data augmentation (e.g. contrast)
 # - d) the weight-decay coefficient
 
-# %%
+# %% mlcourse={"answer": "answer"}
 # YOUR CODE HERE: replace each ... with your answer
 answer = ...
 
@@ -142,7 +142,7 @@ with check("Q4 what an STN cannot tune", hint="The bilevel problem was collapsed
 front = H.pareto_front(2001)
 r = torch.tensor([0.5, 0.5], dtype=torch.float64)
 
-# %%
+# %% mlcourse={"answer": "ls_point,answer5"}
 # YOUR CODE HERE: replace each ... with your answer
 ls_point = ...
 answer5 = ...
@@ -163,7 +163,7 @@ with check("Q5 linear scalarisation on a concave front", hint="Evaluate the weig
 # divergence of $\hat f$ from the uniform distribution over the $m$ losses. Write
 # `non_uniformity(f, ray)` for vectors of $m$ positive numbers.
 
-# %%
+# %% mlcourse={"answer": "non_uniformity"}
 def non_uniformity(f: torch.Tensor, ray: torch.Tensor) -> torch.Tensor:
     # YOUR CODE HERE
     raise NotImplementedError()
