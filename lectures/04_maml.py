@@ -542,12 +542,11 @@ for n_pairs in (16, 128, 1024):
 #   them (cheaper, biased, worse here: 0.91 vs 0.64 after one step).
 # - Meta-SGD learns per-weight inner rates: best after the one step it was trained for, divergent after
 #   more. A learned metaparameter is tuned to the procedure it was trained in.
-# - Backprop through $T$ inner steps stores the whole loop: memory grows linearly in $T$. Truncation
-#   bounds it (biased), ES removes it (noisy).
+# - Backprop through $T$ inner steps stores the whole loop (memory linear in $T$); truncation bounds it
+#   (biased), ES removes it (noisy).
 #
-# **Links.** Lecture 03 read attention as one gradient step taken inside a forward pass; lecture 05
-# replaces the inner loop by a network that outputs the weights; lecture 06 takes unrolled inner loops to
-# $10^4$ steps; lecture 07 learns the optimiser. In the course's terms: the task weights $\theta'_i$ are
-# parameters, the start $\theta$ and the rates $\boldsymbol\alpha$ are metaparameters of the inner
-# optimisation, and (Grant et al. 2018) the start also acts as the mean of a prior over each task's
-# weights, a hyperparameter.
+# **Links.** Lecture 03: attention as one gradient step inside a forward pass; 05 replaces the inner
+# loop by a network that outputs the weights; 06 unrolls to $10^4$ steps; 07 learns the optimiser.
+# The task weights $\theta'_i$ are parameters; the start $\theta$ and the rates $\boldsymbol\alpha$ are
+# metaparameters of the inner optimisation, and the start is also a prior mean over each task's weights,
+# a hyperparameter (Grant et al. 2018).

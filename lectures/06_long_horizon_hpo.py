@@ -141,7 +141,7 @@ graph = np.array([memory.heap_growth(lambda: hpo.validation_loss(problem, lam.cl
 tangents = np.array([memory.heap_growth(lambda: hpo.hypergradient_forward(problem, lam, int(t)))
                      for t in horizons]) / 1e6
 tensors = np.array([hpo.hypergradient_memory("reverse", int(t), device="cpu") for t in horizons]) / 1e6
-fig, ax = plt.subplots()
+fig, ax = plt.subplots(figsize=(10, 3.3))
 _ = ax.plot(horizons, graph, "o-", label="reverse mode: heap memory (what the machine holds)")
 _ = ax.plot(horizons, tensors, "s-", label="reverse mode: tensor storage only")
 _ = ax.plot(horizons, tangents, "^-", label="forward mode: heap memory")
@@ -154,9 +154,8 @@ print(f"reverse mode: +{per_step / 1e3:.1f} kB per inner step in total, of which
       f"{tangents.max() * 1e3:.1f} kB at most")
 
 # %% [markdown] slideshow={"slide_type": "-"}
-# On this 10-dimensional problem a step stores 112 bytes of tensors but costs about 8 kB in total: the
-# graph's bookkeeping dominates. For a large network the tensors dominate instead (lecture 04's
-# arithmetic: a copy of the weights and the activations per step).
+# Here the graph's bookkeeping dominates (10 weights per step); for a large network the tensors do
+# (lecture 04's arithmetic: a copy of the weights and activations per step).
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # The heap reading uses glibc's malloc statistics (bytes in use), which are exact and ignore memory the
@@ -525,18 +524,14 @@ plt.show()
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## What to remember
-# - The hypergradient through $T$ training steps is a chain of $T$ Jacobians: reverse mode stores the run
-#   (memory $\propto T$, here mostly autograd bookkeeping), forward mode carries one tangent per
-#   hyperparameter instead.
-# - Long chains degrade: on a quadratic they vanish or explode; on a network they become **chaotic** near
-#   the edge of stability, and with minibatches their noise grows with $T$.
-# - Short horizons fix memory and degradation but optimise the wrong objective: on the noisy quadratic a
-#   greedy schedule ends about 20× worse than one tuned for the final loss.
-# - Sharing a hyperparameter over $W$ steps trades variance for bias, best at $W^* = (6\,\text{MSE}_1/\epsilon^2)^{1/3}$;
-#   truncation is biased, persistent ES is not, implicit differentiation needs convergence.
+# - A hypergradient through $T$ steps is a chain of $T$ Jacobians: reverse mode stores the run (memory
+#   $\propto T$), forward mode carries one tangent per hyperparameter.
+# - Long chains degrade: they vanish or explode on a quadratic, turn **chaotic** on a network near the
+#   edge of stability, and grow noisy with minibatches.
+# - Short horizons are cheap but optimise the wrong objective: greedy ends about 20× worse here.
+# - Sharing over $W$ steps trades variance for bias; truncation is biased, persistent ES is not.
 #
-# **Links.** Lecture 04 differentiated through five inner steps; lecture 05 replaced the inner loop by a
-# hypernetwork; lecture 07 tunes hyperparameters without gradients (random search, Bayesian optimisation,
-# Hyperband) and learns optimisers; lecture 08 zooms into the chaotic edge seen here. In the course's
-# terms, the learning-rate schedule is a metaparameter of the inner optimisation; its hypergradient is
-# what turns metaparameter tuning into another gradient-based optimisation.
+# **Links.** Lecture 04 differentiated through five inner steps; 05 replaced the inner loop by a
+# hypernetwork; 07 tunes without gradients and learns optimisers; 08 zooms into the chaotic edge.
+# The learning-rate schedule is a metaparameter of the inner optimisation; its hypergradient turns
+# tuning it into one more gradient-based optimisation.
