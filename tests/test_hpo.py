@@ -267,7 +267,8 @@ def test_cached_horizon_sweep_is_the_lecture_reference() -> None:
     assert final[1000] == pytest.approx(full, rel=1e-3)
     assert final[1] == pytest.approx(1.920, abs=2e-3) and 15 < final[1] / final[1000] < 25
     assert final[1000] < 0.220  # better than the best two-stage schedule
-    assert final[1000] < final[100] < final[10] < final[1]
+    # a longer horizon never ends worse (a flat start at half the edge used to break this at H = 1000)
+    assert all(final[a] > final[b] for a, b in zip(hpo.HORIZONS, hpo.HORIZONS[1:]))
 
 
 # --- a nonlinear inner loop ------------------------------------------------------------------------
