@@ -324,7 +324,7 @@ def horizon_live(horizon: float = 10.0):
     return fig
 
 
-live(horizon_live, horizon=log_slider("horizon H (steps)", 1, 1000, steps_per_decade=5, fmt=".0f"))
+live(horizon_live, background=True, horizon=log_slider("horizon H (steps)", 1, 1000, steps_per_decade=5, fmt=".0f"))
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Things to try: H = 1 to 10 (the rate collapses within a few steps: short horizons favour noise
