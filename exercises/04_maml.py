@@ -20,9 +20,10 @@
 
 # %% [markdown]
 # # 04 · MAML — exercises
-# Five questions on the pieces of MAML: the functional inner step, the first-order approximation and
-# its error, Meta-SGD's per-parameter rates, the memory cost of the inner loop, and its escapes.
-# Everything runs on the paper's 1-40-40-1 regressor and sinusoid tasks from `mlcourse.maml`.
+# Six questions on the pieces of MAML: the functional inner step, the first-order approximation and
+# its error, Meta-SGD's per-parameter rates, the memory cost of the inner loop, its escapes, and the
+# best start on quadratic tasks. Everything runs on the paper's 1-40-40-1 regressor and sinusoid tasks
+# from `mlcourse.maml`.
 
 # %%
 import numpy as np
@@ -53,7 +54,7 @@ def flat(d):
 # $\theta' = \theta - \alpha \nabla_\theta \mathcal{L}$. Run the model with `functional_call(model, params, (x,))`
 # and differentiate with `torch.func.grad`, so that $\theta'$ stays a differentiable function of $\theta$.
 
-# %%
+# %% mlcourse={"answer": "inner_step"}
 def inner_step(model, params, x, y, lr):
     # YOUR CODE HERE
     raise NotImplementedError()
@@ -75,7 +76,7 @@ with check("Q1 functional inner step", hint="Differentiate a function of the who
 # Then set `relative_error` to $\lVert g_{FO} - g \rVert / \lVert g \rVert$ at `lr = 0.05`, where $g$ is
 # the exact second-order meta-gradient `maml.meta_gradient(model, theta, tasks, inner_lr=0.05)`.
 
-# %%
+# %% mlcourse={"answer": "first_order_gradient,exact,relative_error"}
 def first_order_gradient(model, params, tasks, lr):
     # YOUR CODE HERE
     raise NotImplementedError()
@@ -105,6 +106,7 @@ with check("Q2 first-order gradient and its error", hint="Adapt each task, then 
 rates = {n: torch.full_like(p, 0.02) for n, p in theta.items()}
 
 
+# %% mlcourse={"answer": "metasgd_adapt,alpha_gradient"}
 def metasgd_adapt(model, params, rates, x, y):
     # YOUR CODE HERE
     raise NotImplementedError()
@@ -115,8 +117,8 @@ alpha_gradient = ...
 
 
 # %% tags=["check"]
-with check("Q3 Meta-SGD rates", hint="The product with the rates is elementwise; for the second part, "
-           "meta_gradient accepts a dict of rates and then differentiates with respect to them too."):
+with check("Q3 Meta-SGD rates", hint="The product with the rates is elementwise. For the second part, "
+           "the rates must be an input of the function being differentiated, just like θ."):
     assert torch.allclose(flat(metasgd_adapt(model, theta, rates, xs[2], ys[2])),
                           flat(maml.adapt(model, theta, xs[2], ys[2], inner_lr=rates)), atol=1e-12)
     loss_at = lambda r: maml.meta_loss(model, theta, tasks, inner_lr=r).item()  # noqa: E731
@@ -132,18 +134,19 @@ with check("Q3 Meta-SGD rates", hint="The product with the rates is elementwise;
 # ### Q4 · Memory against inner steps
 # `maml.meta_gradient_memory(T)` measures the peak memory (bytes) of one second-order meta-gradient
 # with `T` inner steps (meta-batch 25). Measure it for `T = 1, …, 5` and set `mb_per_step` to the slope
-# of a least-squares straight line through the points, in **megabytes** (1 MB = $10^6$ bytes) per step.
+# of a least-squares straight line through the points, in **megabytes** (1 MB = $10^6$ bytes, not
+# $2^{20}$) per step.
 
-# %%
+# %% mlcourse={"answer": "steps,peaks,mb_per_step"}
 # YOUR CODE HERE: replace each ... with your answer
 mb_per_step = ...
 
 
 # %% tags=["check"]
-with check("Q4 memory per inner step", hint="Fit a degree-1 polynomial to (T, peak) and keep the "
-           "coefficient of T; mind the unit."):
+with check("Q4 memory per inner step", hint="A straight-line fit has two coefficients; which one is the "
+           "cost of one more step? Check the unit of your answer."):
     reference = np.polyfit(np.arange(1, 6), [maml.meta_gradient_memory(t) / 1e6 for t in range(1, 6)], 1)[0]
-    assert abs(mb_per_step - reference) < 0.05 * abs(reference)
+    assert abs(mb_per_step - reference) < 0.01 * abs(reference)
 
 # %% [markdown]
 # ### Q5 · Which escape?
@@ -156,7 +159,7 @@ with check("Q4 memory per inner step", hint="Fit a degree-1 polynomial to (T, pe
 # - c) evolution strategies on the meta-loss
 # - d) a larger meta-batch
 
-# %%
+# %% mlcourse={"answer": "answer"}
 # YOUR CODE HERE: replace each ... with your answer
 answer = ...
 
@@ -165,4 +168,38 @@ answer = ...
 with check("Q5 escape from the memory wall", hint="Which method needs only evaluations of the "
            "meta-loss, never a stored graph?", recorded=True):
     one_of(answer, "abcd")
+
+
+# %% [markdown]
+# ### Q6 · The best start on quadratic tasks
+# Task $i$ has the loss $\mathcal{L}_i(\theta) = \tfrac12 h_i(\theta - c_i)^2$ on its support and query set alike.
+# MAML with $T$ inner steps of rate $\alpha$ minimises $\operatorname{mean}_i \mathcal{L}_i(\theta'_i)$, where
+# $\theta'_i$ is the start after $T$ gradient steps on task $i$. First **predict**: with the tasks below and
+# $T = 3$, does MAML's best start lie closer to the stiff task ($h = 6$) or to the soft one ($h = 0.4$) than
+# the pretraining start does? Then write `best_start(h, c, alpha, T)` that returns the exact minimiser
+# (tensors `h`, `c` of shape `[n]`, a float), and set `moves_towards` to `"stiff"` or `"soft"`.
+
+# %%
+h_q = torch.tensor([6.0, 0.4, 2.0], dtype=torch.float64)
+c_q = torch.tensor([1.5, -2.0, 0.5], dtype=torch.float64)
+
+
+# %% mlcourse={"answer": "best_start,pretrain_start,moves_towards"}
+def best_start(h, c, alpha, T):
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+# YOUR CODE HERE: replace each ... with your answer
+moves_towards = ...
+
+
+# %% tags=["check"]
+with check("Q6 best start on quadratic tasks", hint="Write θ'_i − c_i after one step as a multiple of "
+           "θ − c_i, then after T steps; the meta-loss is then a weighted sum of squares in θ."):
+    for alpha, T in ((0.1, 1), (0.1, 3), (0.05, 2)):
+        assert abs(best_start(h_q, c_q, alpha, T) - maml.quadratic_best_start(h_q, c_q, alpha, T)) < 1e-10
+    towards_soft = (abs(maml.quadratic_best_start(h_q, c_q, 0.1, 3) + 2.0)
+                    < abs(maml.quadratic_best_start(h_q, c_q, 0.1, 0, method="pretrain") + 2.0))
+    assert moves_towards == ("soft" if towards_soft else "stiff")
 

@@ -20,10 +20,10 @@
 
 # %% [markdown]
 # # 05 · Hypernetworks — exercises
-# Five questions: the exact ridge best response a hypernet is compared with, the 2-D hypervolume that
-# judges a Pareto front, the weight matrix of the STN layer, what a Self-Tuning Network can tune, and
-# what linear scalarisation does on a concave front. Reference implementations live in
-# `mlcourse.hypernets`.
+# Six questions: the exact ridge best response a hypernet is compared with, the 2-D hypervolume that
+# judges a Pareto front, the weight matrix of the STN layer, what a Self-Tuning Network can tune, what
+# linear scalarisation does on a concave front, and how EPO measures the distance to a preference ray.
+# Reference implementations live in `mlcourse.hypernets`.
 
 # %%
 import numpy as np
@@ -43,7 +43,7 @@ X, y, Xval, yval = H.ridge_problem(n=20, d=50, noise=1.0, seed=0, device="cpu")
 # (a tensor of shape `[d]`, for a float `log_lam`). Set the gradient to zero and solve the linear
 # system with `torch.linalg.solve` (do not form an inverse).
 
-# %%
+# %% mlcourse={"answer": "ridge_best_response"}
 def ridge_best_response(X, y, log_lam):
     # YOUR CODE HERE
     raise NotImplementedError()
@@ -51,8 +51,8 @@ def ridge_best_response(X, y, log_lam):
 
 
 # %% tags=["check"]
-with check("Q1 ridge best response", hint="Differentiate the mean squared error and the penalty with "
-           "respect to w; mind the 1/n of the mean and the factor e^λ."):
+with check("Q1 ridge best response", hint="Write the gradient of each of the two terms with respect to w, "
+           "set their sum to zero and collect what multiplies w."):
     assert torch.allclose(ridge_best_response(X, y, 0.28), H.best_response(X, y, 0.28), atol=1e-10)
 
 
@@ -64,7 +64,7 @@ with check("Q1 ridge best response", hint="Differentiate the mean squared error 
 # Points outside the reference box contribute nothing. Return a float. Hint: sort by the first loss
 # and sweep.
 
-# %%
+# %% mlcourse={"answer": "hypervolume"}
 def hypervolume(points, ref=(1.0, 1.0)):
     # YOUR CODE HERE
     raise NotImplementedError()
@@ -72,10 +72,13 @@ def hypervolume(points, ref=(1.0, 1.0)):
 
 
 # %% tags=["check"]
-with check("Q2 hypervolume", hint="After sorting by the first loss, each point adds a rectangle only "
-           "if its second loss is below every earlier one; its height is the drop in that level."):
+with check("Q2 hypervolume", hint="Sweep the points in order of the first loss and keep track of the "
+           "lowest second loss seen so far; what lies outside the box adds nothing."):
     pts = np.random.default_rng(0).uniform(0, 1, size=(15, 2))
     assert abs(hypervolume(pts) - H.hypervolume_2d(pts)) < 1e-12
+    pts2 = np.random.default_rng(1).uniform(0, 1.3, size=(40, 2))  # some points leave the box
+    assert abs(hypervolume(pts2, ref=(1.2, 1.1)) - H.hypervolume_2d(pts2, ref=(1.2, 1.1))) < 1e-12
+    assert abs(hypervolume(np.array([[0.5, 0.5], [1.5, 0.2]])) - 0.25) < 1e-12  # (1.5, 0.2) lies outside
 
 
 # %% [markdown]
@@ -85,7 +88,7 @@ with check("Q2 hypervolume", hint="After sorting by the first loss, each point a
 # `stn_weight(W_elem, W_hyper, V, lam)` with shapes `[out, in]`, `[out, in]`, `[out, h]`, `[h]`,
 # returning `[out, in]`.
 
-# %%
+# %% mlcourse={"answer": "stn_weight"}
 def stn_weight(W_elem, W_hyper, V, lam):
     # YOUR CODE HERE
     raise NotImplementedError()
@@ -112,7 +115,7 @@ with check("Q3 STN weight", hint="Compute Vλ first; then broadcast it so that e
 # - c) the strength of a continuous data augmentation (e.g. contrast)
 # - d) the weight-decay coefficient
 
-# %%
+# %% mlcourse={"answer": "answer"}
 # YOUR CODE HERE: replace each ... with your answer
 answer = ...
 
@@ -126,7 +129,7 @@ with check("Q4 what an STN cannot tune", hint="The bilevel problem was collapsed
 
 # %% [markdown]
 # ### Q5 · Linear scalarisation on a concave front
-# On the toy problem of Lin et al. the front is concave. Take the balanced preference
+# On the toy problem of Lin et al. the front is concave except near its two ends. Take the balanced preference
 # $\mathbf{r} = (0.5, 0.5)$. Use `H.pareto_front(2001)` (exact front points) and
 # `H.linear_scalarization(front, r)` to find the front point that minimises $r_1 f_1 + r_2 f_2$, and store it
 # as `ls_point` (a tensor `[2]`). Then set `answer5` to the letter that describes where it lies:
@@ -138,6 +141,8 @@ with check("Q4 what an STN cannot tune", hint="The bilevel problem was collapsed
 # %%
 front = H.pareto_front(2001)
 r = torch.tensor([0.5, 0.5], dtype=torch.float64)
+
+# %% mlcourse={"answer": "ls_point,answer5"}
 # YOUR CODE HERE: replace each ... with your answer
 ls_point = ...
 answer5 = ...
@@ -158,7 +163,7 @@ with check("Q5 linear scalarisation on a concave front", hint="Evaluate the weig
 # divergence of $\hat f$ from the uniform distribution over the $m$ losses. Write
 # `non_uniformity(f, ray)` for vectors of $m$ positive numbers.
 
-# %%
+# %% mlcourse={"answer": "non_uniformity"}
 def non_uniformity(f: torch.Tensor, ray: torch.Tensor) -> torch.Tensor:
     # YOUR CODE HERE
     raise NotImplementedError()

@@ -20,9 +20,10 @@
 
 # %% [markdown]
 # # 06 · Gradient-based HPO over long horizons — exercises
-# Five questions: one step of forward-mode differentiation, the Neumann series for an inverse
-# Hessian, the best sharing window, which method has constant memory, and truncated vs persistent
-# evolution strategies. Everything runs on the problems of `mlcourse.hpo`.
+# Six questions: one step of forward-mode differentiation, the Neumann series for an inverse
+# Hessian, the best sharing window, which method has constant memory, truncated vs persistent
+# evolution strategies, and the exact integer arithmetic behind reversible learning. Everything runs
+# on the problems of `mlcourse.hpo`.
 
 # %%
 import math
@@ -47,7 +48,7 @@ dev = problem.theta0.device
 # Use `problem.train_grad(theta)` for the gradient and `problem.train_hvp(Z)` for $Z H$ (row-wise
 # Hessian products). Remember that $\alpha$ itself depends on $\lambda_w$: $\partial\alpha/\partial\lambda_w = \alpha$.
 
-# %%
+# %% mlcourse={"answer": "tangent_step"}
 def tangent_step(theta, v, Z, U, alpha, w, momentum=0.9):
     # YOUR CODE HERE
     raise NotImplementedError()
@@ -87,6 +88,7 @@ eig = torch.linalg.eigvalsh(H)
 alpha = 2 / float(eig[0] + eig[-1])
 
 
+# %% mlcourse={"answer": "neumann,rho,K_needed"}
 def neumann(H, v, alpha, K):
     # YOUR CODE HERE
     raise NotImplementedError()
@@ -110,7 +112,7 @@ with check("Q2 Neumann series", hint="Keep the current power (I − αH)^k v as 
 # Using the bound $\text{MSE}_W \le \text{MSE}_1/W + \epsilon^2(W^2-1)/12$, set `w_star` to the real $W$ that
 # minimises it (closed form), `w_best` to the best **integer** window, and `mse_best` to the bound at `w_best`.
 
-# %%
+# %% mlcourse={"answer": "mse1,eps,w_star,w_best,mse_best"}
 # YOUR CODE HERE: replace each ... with your answer
 w_star = ...
 w_best = ...
@@ -134,7 +136,7 @@ with check("Q3 optimal window", hint="Differentiate the bound with respect to W 
 # - c) forward-mode differentiation (carrying $d\theta_t/d\lambda$ along)
 # - d) greedy hypergradients over a horizon $H = 1$
 
-# %%
+# %% mlcourse={"answer": "answer"}
 # YOUR CODE HERE: replace each ... with your answer
 answer = ...
 
@@ -155,6 +157,7 @@ with check("Q4 constant memory, exact", hint="Two of the options change the obje
 # %%
 ib = hpo.influence_balancing(device=device)
 
+# %% mlcourse={"answer": "theta_es,theta_pes,closer"}
 # YOUR CODE HERE: replace each ... with your answer
 theta_es = ...
 theta_pes = ...
@@ -165,8 +168,8 @@ closer = ...
 with check("Q5 truncated vs persistent ES", hint="train_es returns the whole trajectory of θ; "
            "the persistent flag switches between the two estimators."):
     assert abs(theta_pes - hpo.train_es(ib, persistent=True, K=1, steps=3000)[-1]) < 1e-9
+    assert abs(theta_es - hpo.train_es(ib, persistent=False, K=1, steps=3000, n_particles=200)[-1]) < 1e-9
     assert closer == ("pes" if abs(theta_pes - ib.optimum) < abs(theta_es - ib.optimum) else "es")
-
 
 # %% [markdown]
 # ### Q6 · Multiply by μ without losing a bit
@@ -177,7 +180,7 @@ with check("Q5 truncated vs persistent ES", hint="train_es returns the whole tra
 # buffer (as its new lowest base-$d$ digit). Then write `unmul(y, buffer, n, d)`, which undoes `mul`.
 # Python's integers never overflow.
 
-# %%
+# %% mlcourse={"answer": "mul,unmul"}
 def mul(x: int, buffer: int, n: int, d: int) -> tuple[int, int]:
     # YOUR CODE HERE
     raise NotImplementedError()

@@ -17,10 +17,9 @@
 # # 06 · Gradient-based HPO over long horizons
 # [![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/mlcourse/mlcourse/HEAD?urlpath=lab/tree/lectures/06_long_horizon_hpo.ipynb)
 #
-# A learning-rate schedule is a hyperparameter we can *differentiate*: the validation loss after $T$
-# training steps is a function of it. This lecture computes that hypergradient three ways, measures
-# what each costs when $T$ is long, and surveys the escapes: short horizons, forward mode,
-# sharing, truncation, evolution strategies, implicit differentiation and reversible learning.
+# **A learning-rate schedule for $10^4$ training steps is a hyperparameter we can differentiate. The
+# exact gradient needs the whole run in memory; tuning the rate a few steps at a time is cheap. Why does
+# the cheap way lose?**
 
 # %% slideshow={"slide_type": "skip"} tags=["colab", "remove-cell"]
 # On Google Colab only: install the course into this runtime (Colab's GPU is used when present).
@@ -41,10 +40,34 @@ import numpy as np
 import torch
 
 import mlcourse
-from mlcourse import hpo
-from mlcourse.widgets import live, slider
+from mlcourse import hpo, memory
+from mlcourse.widgets import live, log_slider
 
 device = mlcourse.setup()  # threads pinned, every generator seeded, house plot style, device chosen
+h_nqm, sigma2_nqm = hpo.noisy_quadratic(1000)
+sweep = hpo.pretrained_horizon_sweep()  # {H: the horizon-H schedule}, computed once (a few minutes of CPU)
+final_loss = {H: hpo.nqm_losses(lrs, h_nqm, sigma2_nqm)[-1] for H, lrs in sweep.items()}
+irreducible = 0.5 * float(np.sum(h_nqm * sigma2_nqm))
+
+# %% slideshow={"slide_type": "-"}
+fig, ax = plt.subplots(figsize=(10, 3.6))
+for H, colour, name in ((1, "C1", "tuned one step at a time (greedy)"), (1000, "C0", "tuned for the final loss")):
+    _ = ax.semilogy(np.arange(1, 1001), hpo.nqm_losses(sweep[H], h_nqm, sigma2_nqm), color=colour,
+                    label=f"{name}: final {final_loss[H]:.3f}")
+ax.set(title="Two learning-rate schedules for the same 1000 steps of SGD", xlabel="training step t",
+       ylabel="expected loss (log scale)")
+ax.legend(loc="upper right")
+plt.show()
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# The puzzle: the greedy schedule is ahead for the first few hundred steps, then finishes about 20 times
+# worse. The full-horizon schedule even lets the loss climb by orders of magnitude at first: its early
+# rates sit at the stability edge 2/h_max, which trains every flat direction fast while the sharpest one
+# only collects noise, and the final windows remove that noise. Only the final loss counts. Same problem, same number of steps, both schedules "optimal" for what they were asked. The
+# lecture: the bilevel problem and its hypergradient; reverse and forward accumulation and what each
+# costs; how hypergradients degrade over long horizons (shown on a network, not asserted); why short
+# horizons are biased (the noisy quadratic, with a widget on the horizon); hyperparameter sharing;
+# truncation, evolution strategies, implicit differentiation and reversible learning.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Hyperparameter optimisation as a bilevel problem
@@ -53,7 +76,7 @@ device = mlcourse.setup()  # threads pinned, every generator seeded, house plot 
 # \; t = 0, \dots, T-1 .$$
 # The **outer loop** changes the hyperparameters $\lambda$; the **inner loop** is $T$ steps of an
 # optimiser $\Phi$. What we want is the **hypergradient** $d\mathcal{L}_{val}(\theta_T)/d\lambda$.
-# MAML needs $T \approx 5$ inner steps; training a CIFAR-10 network needs $T \sim 10^4$.
+# MAML (lecture 04) needs $T \approx 5$ inner steps; training a CIFAR-10 network needs $T \sim 10^4$.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ## Our inner loop
@@ -75,60 +98,81 @@ print(f"validation loss at θ_0: {float(problem.val_loss(problem.theta0)):.3f}, 
       f"after T = {T} steps: {float(hpo.validation_loss(problem, lam, T)):.4f}")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## Reverse mode: backpropagation through the unroll
-# Run the $T$ steps forward, keep every $(\theta_t, v_t)$, then backpropagate $\mathcal{L}_{val}(\theta_T)$
-# through all of them (BPTT). One backward pass gives the gradient for **all** hyperparameters at once.
-# The price is **memory $O(T)$**: every inner step is stored.
+# ## Two ways through the chain rule
+# $\theta_T$ depends on $\lambda$ through every step, so $d\mathcal{L}_{val}/d\lambda$ is a chain of $T$
+# Jacobians. **Reverse mode** (backpropagation through time) runs the loop, keeps every state, and
+# multiplies from the loss backwards: one pass for all hyperparameters, memory $O(T)$. **Forward mode**
+# multiplies from $\lambda$ forwards, carrying $Z_t = d\theta_t/d\lambda$ with the state: nothing of size $T$
+# is kept, but there is one tangent per hyperparameter.
+
+# %% slideshow={"slide_type": "-"}
+fig = hpo.accumulation_figure()
+plt.show()
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# ## Forward mode: carry the tangents
-# Differentiate the update itself (Franceschi et al. 2017). With $Z_t = d\theta_t/d\lambda$ and
+# ## Forward mode for SGD with momentum
+# Differentiate the update itself (Franceschi et al. 2017). With $Z_t = d\theta_t/d\lambda$,
 # $U_t = dv_t/d\lambda$ (one row per hyperparameter) and $H_t = \nabla^2\mathcal{L}_{train}(\theta_t)$:
 # $$U_{t+1} = \mu U_t + Z_t H_t, \qquad
 # Z_{t+1} = Z_t - \alpha_t U_{t+1} - \frac{\partial\alpha_t}{\partial\lambda}\, v_{t+1}^\top,
 # \qquad \frac{d\mathcal{L}_{val}}{d\lambda} = Z_T\, \nabla\mathcal{L}_{val}(\theta_T).$$
-# Nothing of size $T$ is kept: **memory is constant in $T$**, but the tangents have one row per
-# hyperparameter, so the **cost grows with the number of hyperparameters**.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ## Three hypergradients, one answer
 # Reverse mode, forward mode and central finite differences (float64, $T = 200$, $W = 4$).
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
 rev = hpo.hypergradient_reverse(problem, lam, T)
 fwd = hpo.hypergradient_forward(problem, lam, T)
 fd = hpo.hypergradient_fd(problem, lam, T)
-gap_fwd = float((fwd - rev).norm() / rev.norm())
-gap_fd = float((fd - rev).norm() / rev.norm())
-assert gap_fwd < 1e-6 and gap_fd < 1e-6
 print("dL_val/dλ (reverse):", np.array2string(rev.cpu().numpy(), precision=4))
-print(f"relative gap forward vs reverse < 1e-6: {gap_fwd < 1e-6};  finite differences vs reverse < 1e-6: {gap_fd < 1e-6}")
+print(f"relative gap, forward vs reverse: {float((fwd - rev).norm() / rev.norm()):.1e}; "
+      f"finite differences vs reverse: {float((fd - rev).norm() / rev.norm()):.1e}")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Memory against the horizon
-# Peak tensor memory of one hypergradient, measured with `torch.profiler` (CPU) or the CUDA allocator:
-# reverse mode grows linearly with $T$, forward mode stays flat.
+# What reverse mode keeps, measured two ways for one hypergradient: the **tensor storage** PyTorch
+# allocates (the profiler's count; what a GPU must hold) and the **heap memory** the process holds while
+# the autograd graph is alive (everything: tensors and the graph's own bookkeeping, one C++ node per
+# operation). Forward mode holds nothing that grows.
 
-# %% slideshow={"slide_type": "-"}
-horizons = [50, 100, 200, 300, 400]
-mem_rev = np.array([hpo.hypergradient_memory("reverse", h, device=device) for h in horizons]) / 1e3
-mem_fwd = np.array([hpo.hypergradient_memory("forward", h, device=device) for h in horizons]) / 1e3
-slopes = np.diff(mem_rev) / np.diff(horizons)
-assert np.all(slopes > 0) and np.ptp(slopes) < 0.1 * slopes.mean() and np.ptp(mem_fwd) < 0.05 * mem_fwd.mean()
-fig, ax = plt.subplots()
-_ = ax.plot(horizons, mem_rev, "o-", label="reverse mode (BPTT)")
-_ = ax.plot(horizons, mem_fwd, "s-", label="forward mode")
-ax.set(title="Peak memory of one hypergradient", xlabel="inner steps T", ylabel="peak memory (kB)")
-_ = ax.legend()
+# %% slideshow={"slide_type": "-"} tags=["nbval-ignore-output"]
+horizons = np.array([250, 500, 1000, 2000])
+graph = np.array([memory.heap_growth(lambda: hpo.validation_loss(problem, lam.clone().requires_grad_(), int(t)))
+                  for t in horizons]) / 1e6
+tangents = np.array([memory.heap_growth(lambda: hpo.hypergradient_forward(problem, lam, int(t)))
+                     for t in horizons]) / 1e6
+tensors = np.array([hpo.hypergradient_memory("reverse", int(t), device="cpu") for t in horizons]) / 1e6
+fig, ax = plt.subplots(figsize=(10, 3.3))
+_ = ax.plot(horizons, graph, "o-", label="reverse mode: heap memory (what the machine holds)")
+_ = ax.plot(horizons, tensors, "s-", label="reverse mode: tensor storage only")
+_ = ax.plot(horizons, tangents, "^-", label="forward mode: heap memory")
+ax.set(title="Memory held for one hypergradient", xlabel="inner steps T", ylabel="memory (MB)")
+ax.legend(loc="upper left", fontsize=10)
 plt.show()
-print("reverse: linear in T; forward: flat")
+per_step = np.polyfit(horizons, graph, 1)[0] * 1e6
+print(f"reverse mode: +{per_step / 1e3:.1f} kB per inner step in total, of which "
+      f"{np.polyfit(horizons, tensors, 1)[0] * 1e6:.0f} B are tensors; forward mode: "
+      f"{tangents.max() * 1e3:.1f} kB at most")
+
+# %% [markdown] slideshow={"slide_type": "-"}
+# Here the graph's bookkeeping dominates (10 weights per step); for a large network the tensors do
+# (lecture 04's arithmetic: a copy of the weights and activations per step).
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# The heap reading uses glibc's malloc statistics (bytes in use), which are exact and ignore memory the
+# allocator keeps cached; on systems without glibc the resident set size is used and the numbers are
+# noisier. The first reading of a session includes one-off allocations, so we start at T = 250.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## Gradient degradation
-# The hypergradient is a product of $T$ Jacobians of the update. With a small rate the unroll forgets
-# $\lambda$ (vanishing); near the edge of stability the product blows up (exploding). On a real
-# network the map is nonlinear and can be **chaotic**: tiny changes of $\lambda$ change $\theta_T$
-# erratically, and hypergradients have **high variance** across seeds.
+# ## Gradient degradation on a quadratic: vanishing and exploding
+# The hypergradient is a sum of products of step Jacobians $I - \alpha_t H$. On our quadratic they are
+# constant, so the products shrink or grow geometrically:
+# - $\alpha = 1$ converges within a few dozen steps; after that $\theta_T$ sits at the optimum *whatever* the
+#   rate, and the hypergradient **vanishes**;
+# - $\alpha = 0.05$ is still far from converged at $T = 400$: the hypergradient stays sizeable;
+# - $\alpha = 3.4$ is just inside the edge of stability: the products grow by orders of magnitude before
+#   they decay, and the hypergradient **explodes**.
 
 # %% slideshow={"slide_type": "subslide"}
 Ts = np.unique(np.geomspace(2, 400, 16).astype(int))
@@ -139,58 +183,155 @@ for rate in (0.05, 1.0, 3.4):
     _ = ax.loglog(Ts, sizes, "o-", label=f"α = {rate}")
 ax.set(title="Hypergradient size against the horizon (one shared rate)", xlabel="inner steps T",
        ylabel=r"$|d\mathcal{L}_{val}/d\lambda|$")
-_ = ax.legend()
+_ = ax.legend(loc="lower left")
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # With mu = 0.9, heavy-ball SGD is stable on a quadratic while alpha * h_max < 2(1 + mu) = 3.8; here
-# h_max ≈ 1.08, so alpha = 3.4 (edge ≈ 3.5) is just inside: the hypergradient jumps by orders of magnitude
-# within a few steps and then decays erratically. alpha = 1 converges quickly and its hypergradient vanishes;
-# alpha = 0.05 is still far from convergence at T = 400, so its hypergradient stays sizeable.
+# h_max ≈ 1.08, so alpha = 3.4 (edge ≈ 3.5) is just inside. A quadratic cannot do worse than this: its
+# dynamics are linear, so the hypergradient is a smooth function of the rate.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Gradient degradation on a network: chaos
+# Replace the quadratic by a small network: $f(x) = \tanh(xW_1^\top + b_1)W_2^\top + b_2$ with 8 hidden units,
+# fitted to 16 noisy points of $\sin 2x$ by $T$ steps of gradient descent with rate $\alpha = e^\lambda$. Below
+# the edge of stability the final validation loss is a smooth function of $\alpha$. Beyond it, gradient
+# descent no longer settles smoothly but still ends at a low loss, and that loss becomes a **rugged**
+# function of $\alpha$: the exact hypergradient jumps by orders of magnitude and flips sign between
+# neighbouring rates.
+
+# %% slideshow={"slide_type": "subslide"}
+net_problem = hpo.tanh_regression(device=device)
+rates = torch.linspace(math.log(0.05), math.log(1.1), 200, dtype=torch.float64, device=device)
+fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
+for T_net, colour in ((10, "C2"), (100, "C1"), (1000, "C0")):
+    val, hyper = (t.cpu().numpy() for t in hpo.tanh_unroll(net_problem, rates, T_net))
+    ok = np.isfinite(val) & np.isfinite(hyper) & (val < 1)
+    _ = left.plot(rates.exp().cpu()[ok], val[ok], color=colour, label=f"T = {T_net}")
+    _ = right.plot(rates.exp().cpu()[ok], np.abs(hyper[ok]), color=colour, linewidth=1.2, label=f"T = {T_net}")
+left.set(title="Validation loss after T steps", xlabel="learning rate α (log scale)", ylabel="validation MSE",
+         xscale="log", yscale="log")
+right.set(title="Size of the exact hypergradient", xlabel="learning rate α (log scale)",
+          ylabel=r"$|d\mathcal{L}_{val}/d\lambda|$", xscale="log", yscale="log")
+left.legend(loc="upper left", fontsize=10)
+right.legend(loc="upper left", fontsize=10)
+plt.show()
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Runs whose loss exceeds 1 (diverged, or on the way) are left out of the plot. The hypergradient is
+# computed by forward mode, by hand (hpo.tanh_unroll carries dθ/dλ next to θ), for all 200 rates at
+# once. Metz et al. (2021, "Gradients are not all you need") show the same on learned optimisers and
+# physics simulators; lecture 08 zooms into the same edge and finds a fractal.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## … and high variance
+# With minibatches of 4 points the hypergradient also depends on which points each step drew. Over 16
+# minibatch sequences, its spread relative to its mean:
+
+# %% slideshow={"slide_type": "-"}
+print(f"{'rate α':>8}" + "".join(f"{f'T = {t}':>12}" for t in (10, 100, 1000)) + "    (std / |mean| over 16 seeds)")
+for rate in (0.1, 0.3):
+    ratios = []
+    for T_net in (10, 100, 1000):
+        _, g = hpo.tanh_unroll(net_problem, torch.full((16,), math.log(rate), dtype=torch.float64, device=device),
+                               T_net, batch_size=4, seeds=torch.arange(16))
+        ratios.append((g.std() / g.mean().abs()).item())
+    print(f"{rate:>8}" + "".join(f"{r:>12.2f}" for r in ratios))
+
+# %% [markdown] slideshow={"slide_type": "-"}
+# At $\alpha = 0.1$ averaging over a long run makes the hypergradient *more* reliable; at $\alpha = 0.3$ its
+# noise grows with the horizon until the sign of a single estimate means little. Long horizons need
+# either many seeds (an ensemble) or another way to average.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Greediness: a short horizon $H \ll T$
-# Update $\lambda$ every $H$ inner steps, using $\mathcal{L}_{val}$ after those $H$ steps only.
-# - ✓ solves the memory problem of BPTT (store $H$ steps, not $T$)
+# Update $\lambda$ every $H$ inner steps, using the loss after those $H$ steps only.
+# - ✓ solves the memory problem of reverse mode (store $H$ steps, not $T$)
 # - ✓ avoids gradient degradation (short products)
 # - ✓ cheaper: many hyperparameter updates per training run
 # - ✗ **optimises the wrong objective**: what is best for the next $H$ steps is not best at step $T$.
 #
-# Wu, Ren, Liao & Grosse (2018) show this *short-horizon bias* exactly on a noisy quadratic.
+# Wu, Ren, Liao & Grosse (2018) show this *short-horizon bias* exactly, on a noisy quadratic.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# ## The noisy quadratic
-# $\mathcal{L} = \tfrac12\sum_i h_i(\theta_i - c_i)^2$ with $c_i \sim \mathcal{N}(0, \sigma_i^2)$: 1000 dimensions,
-# $h_i$ log-spaced in $[10^{-3}, 1]$, $\sigma_i^2 = h_i$, $T = 1000$. SGD with rate $\alpha$ maps
-# $$\mathbb{E}[\theta_i^2] \mapsto (1 - \alpha h_i)^2\,\mathbb{E}[\theta_i^2] + \alpha^2 h_i^2 \sigma_i^2,$$
-# so the expected loss is a closed-form recursion, no sampling. The **greedy** schedule ($H = 1$)
-# picks each $\alpha_t$ to minimise the next expected loss.
+# ## The noisy quadratic: the simplest exact case
+# $\mathcal{L} = \tfrac12\sum_i h_i(\theta_i - c_i)^2$ with $c_i \sim \mathcal{N}(0, \sigma_i^2)$ drawn afresh at every
+# step: 1000 dimensions, $h_i$ log-spaced in $[10^{-3}, 1]$, $\sigma_i^2 = h_i$, $T = 1000$, and the start
+# $\mathbb{E}[\theta_i^2] = 1$. A stochastic gradient is $h_i(\theta_i - c_i)$, so SGD with rate $\alpha$ maps
+# $$\mathbb{E}[\theta_i^2] \mapsto (1 - \alpha h_i)^2\,\mathbb{E}[\theta_i^2] + \alpha^2 h_i^2 \sigma_i^2 .$$
+# The expected loss is $\tfrac12\sum_i h_i\mathbb{E}[\theta_i^2]$ plus the irreducible $\tfrac12\sum_i h_i\sigma_i^2$,
+# which no schedule changes and which we leave out. Everything is a closed-form recursion, no sampling.
 
-# %% slideshow={"slide_type": "subslide"}
-h, sigma2 = hpo.noisy_quadratic(1000)
-greedy = hpo.greedy_schedule(h, sigma2, 1000)
-greedy_curve = hpo.nqm_losses(greedy, h, sigma2)
-best, lr1, lr2 = hpo.best_two_stage(h, sigma2, 1000)
+# %% slideshow={"slide_type": "-"}
+print(f"irreducible term ½ Σ h_i σ_i² = {irreducible:.1f} (left out of every loss below); "
+      f"loss at the start: {0.5 * h_nqm.sum():.1f}")
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The **greedy** schedule ($H = 1$) picks each $\alpha_t$ to minimise the next expected loss (in closed form,
+# $\alpha_t = \sum h^2 A / \sum h^3 (A + \sigma^2)$ with $A = \mathbb{E}[\theta_t^2]$). We compare it with the best
+# **two-stage** schedule (one rate for 500 steps, another for the rest):
+
+# %% slideshow={"slide_type": "-"}
+greedy = hpo.greedy_schedule(h_nqm, sigma2_nqm, 1000)
+greedy_curve = hpo.nqm_losses(greedy, h_nqm, sigma2_nqm)
+best, lr1, lr2 = hpo.best_two_stage(h_nqm, sigma2_nqm, 1000)
 two_stage = np.r_[np.full(500, lr1), np.full(500, lr2)]
-two_curve = hpo.nqm_losses(two_stage, h, sigma2)
-assert abs(greedy_curve[-1] - 1.920) < 2e-3 and abs(best - 0.220) < 2e-3
-fig, (a1, a2) = plt.subplots(1, 2, figsize=(9.6, 3.6))
+two_curve = hpo.nqm_losses(two_stage, h_nqm, sigma2_nqm)
+fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.6))
 _ = a1.semilogy(greedy, label="greedy (H = 1)")
 _ = a1.semilogy(two_stage, label="best two-stage")
 a1.set(title="Learning-rate schedules", xlabel="step t", ylabel=r"$\alpha_t$")
 _ = a2.semilogy(greedy_curve, label="greedy (H = 1)")
 _ = a2.semilogy(two_curve, label="best two-stage")
 a2.set(title="Expected loss", xlabel="step t", ylabel="loss")
-_ = a2.legend()
+_ = a2.legend(loc="upper right")
 plt.show()
 print(f"final loss: greedy {greedy_curve[-1]:.3f}, best two-stage {best:.3f} "
-      f"(≈ {greedy_curve[-1] / best:.1f}× better)")
+      f"({greedy_curve[-1] / best:.1f}× better)")
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # The greedy schedule decays its rate almost at once: a smaller rate always lowers the *next* loss by
 # cutting noise, but the low-curvature directions then never get trained. The two-stage schedule here
-# switches at T/2 (α1 ≈ 0.97, α2 ≈ 0.012), which is the setting of the reference number 0.220; letting the
-# switch step move too (best near t = 280) gives 0.1996, about 9.6× better than greedy.
+# switches at T/2 (α1 ≈ 0.97, α2 ≈ 0.012); letting the switch step move too (best near t = 280) gives
+# 0.1996, about 9.6× better than greedy. Wu et al. report the same qualitative picture; our numbers are
+# for our setting (the paper's NQM uses other curvatures and noise).
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Try it: the horizon changes the answer
+# Between greedy ($H = 1$) and the full horizon ($H = T$): cut the run into blocks of $H$ steps and choose
+# each block's rates to minimise the expected loss at the **end of that block**. Every schedule has about
+# 20 constant pieces over the run (a short block is one constant rate). Left: the schedule; right: its
+# final loss at $T = 1000$ against $H$.
+
+# %% slideshow={"slide_type": "subslide"}
+horizon_grid = np.array(sorted(sweep))
+
+
+def horizon_live(horizon: float = 10.0):
+    """The schedule chosen with horizon H (blocks of H steps, each tuned for its own end) and its
+    final loss, against greedy and the full horizon (all precomputed: the slider only looks up)."""
+    H = int(horizon_grid[np.abs(np.log(horizon_grid) - math.log(horizon)).argmin()])
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
+    for key, colour, name in ((1, "#999999", "greedy, H = 1"), (1000, "black", "full horizon, H = 1000"),
+                              (H, "C1", f"horizon H = {H}")):
+        _ = left.semilogy(np.arange(1000), sweep[key], color=colour, linewidth=2.5 if key == H else 1.2, label=name)
+    left.set(title="Learning-rate schedule", xlabel="step t", ylabel=r"$\alpha_t$ (log scale)", ylim=(1e-3, 3))
+    left.legend(loc="lower left", fontsize=9)
+    _ = right.loglog(horizon_grid, [final_loss[k] for k in horizon_grid], "o-", color="C0")
+    _ = right.plot([H], [final_loss[H]], "o", markersize=12, color="C1")
+    right.set(title=f"H = {H}: final loss {final_loss[H]:.3f} ({final_loss[H] / final_loss[1000]:.1f}× the full horizon's)",
+              xlabel="horizon H (steps)", ylabel="final expected loss")
+    return fig
+
+
+live(horizon_live, background=True, horizon=log_slider("horizon H (steps)", 1, 1000, steps_per_decade=5, fmt=".0f"))
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Things to try: H = 1 to 10 (the rate collapses within a few steps: short horizons favour noise
+# reduction over progress), H = 100 (each block still ends with a decay, so the schedule saw-tooths:
+# every block "finishes training" early), H = 1000 (one long block: high rates first, the decay only at the
+# end). All schedules are compared at the same resolution (about 20 constant pieces over the run); the
+# sweep is computed once (hpo.horizon_sweep, about 3 minutes of CPU) and the slider only looks it up.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Forward mode: the balance sheet
@@ -217,8 +358,6 @@ sim_none = hpo.simulate_sharing(400, 1, sigma, eps, drift=False)
 sim_flat = hpo.simulate_sharing(400, W, sigma, eps, drift=False)
 sim_drift = hpo.simulate_sharing(400, W, sigma, eps, drift=True)
 bound = hpo.sharing_bound(sigma**2, eps, W)
-assert abs(sim_none / 0.0625 - 1) < 0.03 and abs(sim_flat / 0.0015625 - 1) < 0.03
-assert abs(bound - 0.85436) < 1e-5 and abs(sim_drift / bound - 1) < 0.03
 print(f"no sharing:                 MSE {sim_none:.4f}   (theory {sigma**2:.4f})")
 print(f"W = 40, no drift:           MSE {sim_flat:.5f}  (theory {sigma**2 / W:.7f})")
 print(f"W = 40, maximal drift:      MSE {sim_drift:.4f}   (bound {bound:.5f}: sharing hurts)")
@@ -231,48 +370,15 @@ print(f"W = 40, maximal drift:      MSE {sim_drift:.4f}   (bound {bound:.5f}: sh
 # %% slideshow={"slide_type": "-"}
 w_star, w_int = hpo.optimal_window(sigma**2, eps)
 Wgrid = np.arange(1, 41)
-fig, ax = plt.subplots()
+fig, ax = plt.subplots(figsize=(10, 3.2))
 _ = ax.semilogy(Wgrid, [hpo.sharing_bound(sigma**2, eps, w) for w in Wgrid], label=r"$\epsilon = 0.08$")
 _ = ax.semilogy(Wgrid, [hpo.sharing_bound(sigma**2, 0.005, w) for w in Wgrid], label=r"$\epsilon = 0.005$")
 _ = ax.axvline(w_star, color="gray", ls=":")
 ax.set(title=r"Sharing bound, $\sigma = 0.25$", xlabel="window W", ylabel=r"bound on MSE$_W$")
-_ = ax.legend()
+_ = ax.legend(loc="upper center")
 plt.show()
 print(f"W* = {w_star:.2f} (best integer {w_int}) for ε = 0.08;  "
       f"W* = {hpo.optimal_window(sigma**2, 0.005)[0]:.1f} for ε = 0.005")
-
-# %% [markdown] slideshow={"slide_type": "slide"}
-# ## Try it: horizon and sharing
-# Learn a schedule for $T = 100$ steps of minibatch SGD (batch 10) by signed hypergradient steps,
-# with the hypergradient taken over a horizon of $H$ steps (greedy when $H < T$), and $n$ shared
-# rates (windows of $W = T/n$ steps). Left: the learned schedule, against the full-horizon one.
-# Right: the hypergradient's noise per window (std over 8 minibatch seeds / |mean|).
-
-# %% slideshow={"slide_type": "subslide"}
-def schedule_live(H: int = 10, n_lrs: int = 4, progress=False):
-    """Learned schedule with horizon H and n_lrs shared rates, and its hypergradient noise."""
-    T_live = 100
-    short = hpo.learn_schedule(problem, T_live, n_lrs, H, meta_steps=8, meta_lr=0.2, progress=progress)
-    full = hpo.learn_schedule(problem, T_live, n_lrs, T_live, meta_steps=8, meta_lr=0.2)
-    noise = hpo.hypergradient_noise(problem, short, T_live).cpu()  # 8 minibatch seeds, batch 10
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(9.6, 3.6))
-    _ = a1.step(np.arange(T_live), hpo.lr_schedule(full, T_live).cpu(), where="post", label=f"H = T = {T_live}")
-    _ = a1.step(np.arange(T_live), hpo.lr_schedule(short, T_live).cpu(), where="post", label=f"H = {H}")
-    loss_s, loss_f = (float(hpo.validation_loss(problem, x, T_live)) for x in (short, full))
-    a1.set(title=f"val loss {loss_s:.4f} (H = {H}) vs {loss_f:.4f} (full)", xlabel="step t",
-           ylabel=r"$\alpha_t$", yscale="log")
-    _ = a1.legend()
-    _ = a2.bar(np.arange(n_lrs), noise)
-    a2.set(title=f"hypergradient noise, W = {T_live // n_lrs} steps", xlabel="window", ylabel="std / |mean|")
-    return fig
-
-
-live(schedule_live, background=True, H=slider("horizon H (steps)", 5, 100, 5),
-     n_lrs=slider("learning rates in the schedule", 1, 20, 1))
-
-# %% [markdown] slideshow={"slide_type": "notes"}
-# Things to try: H = 5 vs H = 100 with 4 rates (the greedy schedule is larger early, and ends worse);
-# 1 rate vs 20 rates at H = 100 (more rates = fewer steps per window = noisier hypergradients).
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Truncated backpropagation
@@ -284,10 +390,13 @@ live(schedule_live, background=True, H=slider("horizon H (steps)", 5, 100, 5),
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ## Influence balancing: truncation goes the wrong way
-# Vicol, Metz & Sohl-Dickstein (2021), after Tallec & Ollivier (2017): a linear system
-# $s_{t+1} = A s_t + \theta b$ with $n = 23$ units, loss $\tfrac12(s_t[0] - 1)^2$. One step after $\theta$ moves, only
-# a *positive* input has reached $s[0]$; in the long run 13 negative ones outweigh 10 positive ones,
-# and the optimum is $\theta^* = -1/6$. With $K = 1$, truncated BPTT sees only the short-term sign.
+# Vicol, Metz & Sohl-Dickstein (2021), after Tallec & Ollivier (2017): a linear system of $n = 23$ units,
+# $$s_{t+1} = A s_t + \theta\, b, \qquad A = \tfrac12(I + S), \qquad b = (\underbrace{+1, \dots, +1}_{10},
+# \underbrace{-1, \dots, -1}_{13}), \qquad \text{loss } \tfrac12\big(s_t[0] - 1\big)^2,$$
+# where $S$ shifts the state by one unit ($(Ss)[i] = s[i+1]$), the state starts at all ones and $\theta_0 = 0.5$.
+# One step after $\theta$ moves, only the *positive* input $b_0$ has reached $s[0]$; in the long run all 23
+# inputs arrive, 13 negative against 10 positive, and the optimum is $\theta^* = -1/6$. With slices of
+# $K = 1$ step, truncated backpropagation sees only the short-term sign.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Evolution strategies
@@ -298,33 +407,31 @@ live(schedule_live, background=True, H=slider("horizon H (steps)", 5, 100, 5),
 # - ✓ constant memory ✓ parallel over particles ✓ inner steps need not be differentiable
 # - ✗ struggles in high dimensions and on complex loss surfaces (variance grows with $\dim\theta$)
 #
-# Run over truncated slices, ES is as biased as truncated BPTT. **Persistent ES** (PES) keeps each
-# particle's own inner state and accumulates its perturbations $\xi_i = \sum_\tau \epsilon_i^{(\tau)}$,
+# Run over truncated slices, ES is as biased as truncated backpropagation. **Persistent ES** (PES) keeps
+# each particle's own inner state and accumulates its perturbations $\xi_i = \sum_\tau \epsilon_i^{(\tau)}$,
 # using $\xi_i$ in place of $\epsilon_i$: unbiased for the whole unroll, still constant memory.
 
 # %% slideshow={"slide_type": "subslide"}
 ib = hpo.influence_balancing(device=device)
 paths = {
-    "truncated BPTT (K = 1)": hpo.train_truncated(ib, K=1, steps=3000),
+    "truncated backprop (K = 1)": hpo.train_truncated(ib, K=1, steps=3000),
     "ES (K = 1)": hpo.train_es(ib, persistent=False, K=1, steps=3000, n_particles=200),
     "persistent ES (K = 1)": hpo.train_es(ib, persistent=True, K=1, steps=3000),
 }
 tb, es, pes = paths.values()
-assert tb[-1] > tb[0] + 1 and es[-1] > es[0] + 1 and abs(pes[-1] - ib.optimum) < 0.01
 fig, ax = plt.subplots()
 for (name, path), style in zip(paths.items(), ["-", "--", "-"]):
     _ = ax.plot(path, style, label=name)
 _ = ax.axhline(ib.optimum, color="gray", ls=":", label=r"$\theta^* = -1/6$")
-ax.set(title="Influence balancing: outer steps (lr 1e-4)", xlabel="outer step", ylabel=r"$\theta$")
-_ = ax.legend()
+ax.set(title="Influence balancing: outer steps (rate 1e-4)", xlabel="outer step", ylabel=r"$\theta$")
+_ = ax.legend(loc="center right")
 plt.show()
 print(f"θ after 3000 steps: truncated {tb[-1]:.2f}, ES {es[-1]:.2f}, PES {pes[-1]:.4f} (θ* = {ib.optimum:.4f})")
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# Setting of Vicol et al.'s code: A = ½(I + upper shift), 10 positive and 13 negative inputs, state starts
-# at ones, θ0 = 0.5, SGD with lr 1e-4, σ = 0.1, 1000 PES particles (200 for ES here: it is only there to
-# show the bias, and its trajectory barely depends on N). The dashed ES curve lies on top of the truncated-BPTT one:
-# with K = 1 both estimate the same short-term derivative.
+# Setting of Vicol et al.'s code: SGD with rate 1e-4, σ = 0.1, 1000 PES particles (200 for ES here: it is
+# only there to show the bias, and its trajectory barely depends on N). The dashed ES curve lies on top
+# of the truncated-backprop one: with K = 1 both estimate the same short-term derivative.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Implicit differentiation
@@ -350,16 +457,14 @@ Ks = np.arange(0, 61, 5)
 ihvp_err = [float((hpo.neumann_ihvp(lambda z: H @ z, v, step, int(K)) - exact_ihvp).norm() / exact_ihvp.norm()) for K in Ks]
 hyper_err = [abs(float(hpo.hypergradient_ift(ridge, log_lam, K=int(K))) / exact - 1) for K in Ks]
 rate = 1 - step * float(eig[0])
-assert all(e <= rate ** (K + 1) + 1e-15 for e, K in zip(ihvp_err, Ks))
-assert hyper_err[list(Ks).index(50)] < 1e-5
 fig, ax = plt.subplots()
 _ = ax.semilogy(Ks, ihvp_err, "o-", label=r"$H^{-1}v$")
 _ = ax.semilogy(Ks, hyper_err, "s-", label="hypergradient")
 _ = ax.semilogy(Ks, rate ** (Ks + 1.0), "k:", label=r"$(1 - \alpha\lambda_{min})^{K+1}$")
 ax.set(title="Neumann-series IFT on ridge (n = 20, d = 50)", xlabel="Neumann terms K", ylabel="relative error")
-_ = ax.legend()
+_ = ax.legend(loc="lower left")
 plt.show()
-print(f"1 − αλ_min = {rate:.3f};  hypergradient relative error at K = 50 below 1e-5: {hyper_err[10] < 1e-5}")
+print(f"1 − αλ_min = {rate:.3f};  hypergradient relative error at K = 50: {hyper_err[10]:.1e}")
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # n = 20 < d = 50, so XᵀX/n is singular and the ridge term e^λ = 1 sets λ_min(H) = 1; λ_max ≈ 7.6. The bound
@@ -376,26 +481,26 @@ print(f"1 − αλ_min = {rate:.3f};  hypergradient relative error at K = 50 bel
 # arithmetic) makes the reversal exact at a small fraction of the memory of storing every state.
 
 # %% slideshow={"slide_type": "subslide"}
-horizons = [50, 100, 200, 400]
-naive = [hpo.naive_reverse_error(problem, lam, t) for t in horizons]
+horizons_rev = [50, 100, 200, 400]
+naive = [hpo.naive_reverse_error(problem, lam, t) for t in horizons_rev]
 state = hpo.reversible_unroll(problem, lam, T)  # θ, v as integers with 48 fractional bits
 stored = T * 2 * len(problem.theta0) * 64  # bits to keep every (θ_t, v_t) in float64
 print(f"T = {T}: the buffers hold {state.buffer_bits} bits; storing every state takes {stored}"
       f" ({stored / state.buffer_bits:.0f}×); log2(1/μ)·T·d = {T * len(problem.theta0) * math.log2(1 / 0.9):.0f}")
 back = hpo.reverse_unroll(problem, lam, T, state)
 zero = [0] * len(problem.theta0)
-assert back.theta == zero and back.v == zero  # θ_0 = 0, v_0 = 0, bit for bit
+recovered = back.theta == zero and back.v == zero  # θ_0 = 0, v_0 = 0, bit for bit
 rev_g, exact_g = hpo.hypergradient_reversible(problem, lam, T), hpo.hypergradient_reverse(problem, lam, T)
-print(f"run backwards exactly: θ_0 and v_0 recovered bit for bit; hypergradient vs autograd: "
-      f"relative difference {((rev_g - exact_g).norm() / exact_g.norm()).item():.1e}")
+print(f"run backwards exactly: θ_0 and v_0 recovered bit for bit: {'yes' if recovered else 'no'}; "
+      f"hypergradient vs autograd: relative difference {((rev_g - exact_g).norm() / exact_g.norm()).item():.0e}")
 
 fig, ax = plt.subplots()
-_ = ax.semilogy(horizons, naive, "o-", label="float64, run backwards")
-_ = ax.semilogy(horizons, [naive[0] * 0.9 ** (horizons[0] - t) for t in horizons], "--", color="gray",
+_ = ax.semilogy(horizons_rev, naive, "o-", label="float64, run backwards")
+_ = ax.semilogy(horizons_rev, [naive[0] * 0.9 ** (horizons_rev[0] - t) for t in horizons_rev], "--", color="gray",
                 label="grows like $\\mu^{-T}$")
 ax.set(title="Reversing SGD with momentum in floating point", xlabel="horizon T",
        ylabel="error of the recovered start ‖θ̂₀ − θ₀‖ + ‖v̂₀‖")
-_ = ax.legend()
+_ = ax.legend(loc="upper left")
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -404,20 +509,31 @@ plt.show()
 # - **dataset distillation**: learn a small synthetic training set (Wang et al. 2018; gradient matching)
 # - **data augmentation** policies and augmentation networks (Lorraine et al. 2020)
 # - **architecture** search by gradient (e.g. DARTS)
-# - **optimizer learning**: learned optimizers trained over long unrolls with PES
+# - **optimizer learning**: learned optimizers trained over long unrolls with PES (lecture 07)
 # - regularisers, loss functions and initialisations (MAML, lecture 04)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## Take-aways
+# ## The methods side by side
 # | method | memory in $T$ | objective | noise / bias |
 # |---|---|---|---|
 # | reverse mode (BPTT) | $O(T)$ | exact | degrades for long $T$ |
 # | reversible learning | $T d \log_2(1/\mu)$ bits | exact | needs exact (fixed-point) arithmetic |
 # | greedy, horizon $H$ | $O(H)$ | wrong (short-horizon bias) | low |
 # | forward mode | $O(1)$, $\times$ #hyperparameters | exact | degrades; sharing helps |
-# | truncated BPTT | $O(K)$ | biased | low |
+# | truncated backprop | $O(K)$ | biased | low |
 # | ES / persistent ES | $O(1)$ | smoothed; PES unbiased | high variance |
 # | implicit (IFT) | $O(1)$ | exact at convergence | Neumann/CG error |
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## What to remember
+# - A hypergradient through $T$ steps is a chain of $T$ Jacobians: reverse mode stores the run (memory
+#   $\propto T$), forward mode carries one tangent per hyperparameter.
+# - Long chains degrade: they vanish or explode on a quadratic, turn **chaotic** on a network near the
+#   edge of stability, and grow noisy with minibatches.
+# - Short horizons are cheap but optimise the wrong objective: greedy ends about 20× worse here.
+# - Sharing over $W$ steps trades variance for bias; truncation is biased, persistent ES is not.
 #
-# Sharing hyperparameters over windows of $W^* = (6\,\text{MSE}_1/\epsilon^2)^{1/3}$ steps trades
-# variance for bias at the best rate.
+# **Links.** Lecture 04 differentiated through five inner steps; 05 replaced the inner loop by a
+# hypernetwork; 07 tunes without gradients and learns optimisers; 08 zooms into the chaotic edge.
+# The learning-rate schedule is a metaparameter of the inner optimisation; its hypergradient turns
+# tuning it into one more gradient-based optimisation.

@@ -31,6 +31,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from fractions import Fraction
+from pathlib import Path
 from typing import Callable, Iterator
 
 import numpy as np
@@ -49,6 +50,63 @@ def _device(device: Device) -> torch.device:
     """:func:`mlcourse.runtime.get_device`, with the CPU instead of MPS (everything here is float64)."""
     device = runtime.get_device(device)
     return torch.device("cpu") if device.type == "mps" else device
+
+
+# --- pictures ----------------------------------------------------------------------------------------
+
+def accumulation_figure():
+    """Forward vs reverse accumulation through an unrolled inner loop (a matplotlib figure).
+
+    Top: reverse mode runs the T steps, stores every θ_t, then carries the adjoint dL/dθ_t back from
+    L_val and collects dL/dλ on the way (memory ∝ T). Bottom: forward mode carries the tangent
+    Z_t = dθ_t/dλ along with θ_t and finishes with dL/dλ = Z_T ∇L_val (memory ∝ number of λ's).
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+    fig, ax = plt.subplots(figsize=(10, 4.6))
+    ax.set_axis_off()
+    red, green, grey = "#D55E00", "#009E73", "#777777"
+    xs = [0.0, 2.0, 4.0, 6.4, 8.6]
+    names = ["$\\theta_0$", "$\\theta_1$", "$\\theta_2$", "$\\theta_T$", "$\\mathcal{L}_{val}$"]
+
+    def arrow(a, b, colour="black", ls="-", rad=0.0):
+        ax.add_patch(FancyArrowPatch(a, b, arrowstyle="-|>", mutation_scale=13, color=colour, linestyle=ls,
+                                     linewidth=1.5, connectionstyle=f"arc3,rad={rad}"))
+
+    for row, y in (("reverse", 2.4), ("forward", 0.0)):
+        ax.text(-0.8, y + 1.1, "Reverse mode (backpropagation through the unroll)" if row == "reverse"
+                else "Forward mode (tangents carried along)", fontsize=12, fontweight="bold", ha="left")
+        ax.add_patch(FancyBboxPatch((6.2, y + 0.55), 1.8, 0.34, boxstyle="round,pad=0.04", facecolor="#FBEBDD",
+                                    edgecolor="black"))
+        ax.text(7.1, y + 0.72, "$\\lambda$ (learning rates)", ha="center", va="center", fontsize=11)
+        for i, (x, name) in enumerate(zip(xs, names)):
+            w = 0.9 if i < 4 else 1.0
+            ax.add_patch(FancyBboxPatch((x - w / 2, y - 0.25), w, 0.5, boxstyle="round,pad=0.04",
+                                        facecolor="#E8F1FA" if i < 4 else "#EEEEEE", edgecolor="black"))
+            ax.text(x, y, name, ha="center", va="center", fontsize=12)
+        ax.text(5.2, y, "…", ha="center", va="center", fontsize=16)
+        for a, b in ((0, 1), (1, 2), (3, 4)):
+            arrow((xs[a] + 0.5, y), (xs[b] - 0.5, y))
+        arrow((xs[2] + 0.5, y), (4.9, y))
+        arrow((5.5, y), (xs[3] - 0.5, y))
+        for a in (0, 1, 3):  # λ enters every step
+            arrow((6.3, y + 0.6), ((xs[a] + xs[a + 1]) / 2 if a < 3 else 5.9, y + 0.08), grey, "--")
+        if row == "reverse":
+            for x in xs[:4]:
+                ax.text(x - 0.5, y - 0.45, "stored", ha="right", fontsize=10, color=grey)
+            arrow((xs[4], y - 0.3), (xs[0], y - 0.62), red, "--", rad=-0.06)
+            ax.text(4.3, y - 1.0, "then backwards: adjoints $d\\mathcal{L}/d\\theta_t$, summing $d\\mathcal{L}/d\\lambda$;"
+                    "  memory ∝ T", ha="center", fontsize=11, color=red)
+        else:
+            for x in xs[:4]:
+                ax.text(x, y - 0.48, "$+\\,Z_t$", ha="center", fontsize=11, color=green)
+            ax.text(4.3, y - 0.9, "$Z_t = d\\theta_t/d\\lambda$ updated with each step; "
+                    "$d\\mathcal{L}/d\\lambda = Z_T\\nabla\\mathcal{L}_{val}$;  memory ∝ number of λ's",
+                    ha="center", fontsize=11, color=green)
+    ax.set_xlim(-0.9, 9.3)
+    ax.set_ylim(-1.15, 3.7)
+    return fig
 
 
 # --- the inner problem: least squares trained by SGD with momentum --------------------------------
@@ -360,6 +418,100 @@ def hypergradient_memory(method: str, T: int, *, n_windows: int = 4, seed: int =
     return peak_memory(lambda: methods[method](problem, lam, T), problem.theta0.device)
 
 
+# --- a nonlinear inner loop: where hypergradients degrade ------------------------------------------
+#
+# On a quadratic, training is linear in θ and the hypergradient can only shrink or grow geometrically.
+# A network is nonlinear: near the edge of stability GD no longer converges smoothly, the final loss
+# becomes a rugged function of the learning rate and the hypergradient jumps by orders of magnitude
+# and flips sign between neighbouring rates (Metz et al. 2021, "Gradients are not all you need").
+
+@dataclass(frozen=True)
+class TanhRegression:
+    """A one-hidden-layer tanh network f(x) = tanh(x W1ᵀ + b1) W2ᵀ + b2 fitting y = sin 2x + noise,
+    and its fixed random initialisation (W1, b1, W2, b2)."""
+
+    x: Tensor
+    y: Tensor
+    x_val: Tensor
+    y_val: Tensor
+    init: tuple[Tensor, Tensor, Tensor, Tensor]
+
+
+def tanh_regression(n: int = 16, hidden: int = 8, noise: float = 0.1, *, seed: int = 0,
+                    device: Device = None) -> TanhRegression:
+    """n training and n validation points x ~ U[−2, 2], y = sin 2x + noise·ε; the network's start:
+    W1 ~ N(0, 1), b1 ~ N(0, ¼), W2 ~ N(0, 1/hidden), b2 = 0 (float64)."""
+    if n < 1 or hidden < 1 or noise < 0:
+        raise ValueError(f"need n, hidden >= 1 and noise >= 0, got {n}, {hidden}, {noise}")
+    gen = torch.Generator().manual_seed(seed)
+    dt = torch.float64
+
+    def split() -> tuple[Tensor, Tensor]:
+        x = 4 * torch.rand(n, 1, generator=gen, dtype=dt) - 2
+        return x, torch.sin(2 * x) + noise * torch.randn(n, 1, generator=gen, dtype=dt)
+
+    (x, y), (xv, yv) = split(), split()
+    init = (torch.randn(hidden, 1, generator=gen, dtype=dt), 0.5 * torch.randn(hidden, generator=gen, dtype=dt),
+            torch.randn(1, hidden, generator=gen, dtype=dt) / math.sqrt(hidden), torch.zeros(1, dtype=dt))
+    dev = _device(device)
+    return TanhRegression(x.to(dev), y.to(dev), xv.to(dev), yv.to(dev), tuple(t.to(dev) for t in init))
+
+
+def tanh_unroll(problem: TanhRegression, log_lrs: Tensor, T: int, *, batch_size: int | None = None,
+                seeds: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    """T steps of (minibatch) gradient descent on the tanh network, one run per learning rate
+    α = e^λ of ``log_lrs`` [B], all runs batched; returns (L_val(θ_T) [B], dL_val/dλ [B]).
+
+    The hypergradient is forward mode by hand: next to every weight its tangent dθ/dλ is carried
+    through the step θ ← θ − α g(θ), as  θ̇ ← θ̇ − α (H θ̇) − α g  (dα/dλ = α; H θ̇ is the
+    directional derivative of the gradient formulas). Memory does not grow with T. With
+    ``batch_size``, run b draws its minibatches from generator seed ``seeds[b]`` (one draw per step).
+    """
+    lam = torch.as_tensor(log_lrs, dtype=torch.float64, device=problem.x.device)
+    if lam.dim() != 1 or T < 0:
+        raise ValueError(f"log_lrs must be 1-d and T >= 0, got shape {tuple(lam.shape)} and T={T}")
+    B, n = len(lam), len(problem.y)
+    if batch_size is not None and not 1 <= batch_size <= n:
+        raise ValueError(f"batch_size must be in [1, {n}], got {batch_size}")
+    alpha = lam.exp()
+    W1, b1, W2, b2 = (t.expand(B, *t.shape).clone() for t in problem.init)
+    dW1, db1, dW2, db2 = (torch.zeros_like(t) for t in (W1, b1, W2, b2))
+    gens = None
+    if batch_size is not None:
+        seeds = torch.arange(B) if seeds is None else torch.as_tensor(seeds)
+        gens = [torch.Generator().manual_seed(int(s)) for s in seeds]
+    a_ = alpha[:, None, None]
+    for _ in range(T):
+        if gens is None:
+            x, y = problem.x.expand(B, -1, -1), problem.y.expand(B, -1, -1)
+        else:
+            rows = torch.stack([torch.randperm(n, generator=g)[:batch_size] for g in gens]).to(problem.x.device)
+            x, y = problem.x[rows], problem.y[rows]
+        m = x.shape[1]
+        z = torch.tanh(x @ W1.transpose(1, 2) + b1[:, None, :])        # [B, m, h]
+        dz = (x @ dW1.transpose(1, 2) + db1[:, None, :]) * (1 - z * z)  # tangent of z
+        r = (z @ W2.transpose(1, 2) + b2[:, None, :] - y) / m           # [B, m, 1]
+        dr = (dz @ W2.transpose(1, 2) + z @ dW2.transpose(1, 2) + db2[:, None, :]) / m
+        back = r @ W2                                                    # [B, m, h]
+        dback = dr @ W2 + r @ dW2
+        da = back * (1 - z * z)
+        dda = dback * (1 - z * z) - 2 * back * z * dz
+        grads = (da.transpose(1, 2) @ x, da.sum(1), r.transpose(1, 2) @ z, r.sum(1))
+        tangents = (dda.transpose(1, 2) @ x, dda.sum(1), dr.transpose(1, 2) @ z + r.transpose(1, 2) @ dz, dr.sum(1))
+        new = []
+        for w, dw, g, dg in zip((W1, b1, W2, b2), (dW1, db1, dW2, db2), grads, tangents):
+            scale = a_ if w.dim() == 3 else alpha[:, None]
+            new.append((w - scale * g, dw - scale * dg - scale * g))
+        (W1, dW1), (b1, db1), (W2, dW2), (b2, db2) = new
+    xv, yv = problem.x_val, problem.y_val
+    z = torch.tanh(xv @ W1.transpose(1, 2) + b1[:, None, :])
+    dz = (xv @ dW1.transpose(1, 2) + db1[:, None, :]) * (1 - z * z)
+    out = z @ W2.transpose(1, 2) + b2[:, None, :]
+    dout = dz @ W2.transpose(1, 2) + z @ dW2.transpose(1, 2) + db2[:, None, :]
+    resid = out - yv
+    return 0.5 * resid.pow(2).mean((1, 2)), (resid * dout).mean((1, 2))
+
+
 # --- greediness: hypergradients over a short horizon H ---------------------------------------------
 
 def learn_schedule(problem: LeastSquares, T: int, n_windows: int, horizon: int, *,
@@ -511,6 +663,120 @@ def best_two_stage(h: np.ndarray, sigma2: np.ndarray, T: int, switch: int | None
     res = minimize(loss, np.log([a, b]), method="Nelder-Mead", options=dict(xatol=1e-8, fatol=1e-12))
     lr1, lr2 = np.exp(res.x)
     return float(res.fun), float(lr1), float(lr2)
+
+
+def _nqm_after(lrs: Tensor, h: Tensor, sigma2: Tensor, a0: Tensor) -> Tensor:
+    """E[θ_i²] after the steps with rates ``lrs`` [k] from E[θ_i²] = ``a0``, in closed form:
+    a_k = (Π_t r_t) a0 + Σ_t q_t Π_{s>t} r_s with r_t = (1 − α_t h)², q_t = α_t² h² σ² (vectorised over
+    steps with suffix products, so that autograd gives the gradient in all rates at once)."""
+    r = (1 - lrs[:, None] * h) ** 2
+    q = lrs[:, None] ** 2 * h ** 2 * sigma2
+    suffix = torch.flip(torch.cumprod(torch.flip(r, [0]), 0), [0])       # Π_{s ≥ t} r_s
+    after = torch.cat([suffix[1:], torch.ones_like(suffix[:1])])         # Π_{s > t} r_s
+    return suffix[0] * a0 + (q * after).sum(0)
+
+
+def best_schedule(h: np.ndarray, sigma2: np.ndarray, T: int, *, n_windows: int = 20,
+                  theta2: float | np.ndarray = 1.0, init: np.ndarray | None = None,
+                  iterations: int = 200) -> np.ndarray:
+    """The learning-rate schedule with ``n_windows`` constant pieces (contiguous windows, as in
+    :func:`window_index`) that minimises the expected loss after T steps of SGD on the noisy
+    quadratic, started from E[θ²] = ``theta2``. L-BFGS on the closed form of :func:`_nqm_after`,
+    rates kept in (0, 2/h_max) through a sigmoid, started from ``init`` (one rate per window;
+    default a geometric decay from 1/4 to 1/1000 of the stable edge 2/h_max). The problem is not convex:
+    started flat at half the edge, L-BFGS stalls in a worse local optimum (0.090 instead of 0.083 for
+    the lecture's 1000 steps and 20 windows). Returns the rates [T]."""
+    if T < 1 or n_windows < 1:
+        raise ValueError(f"need T >= 1 and n_windows >= 1, got T={T}, n_windows={n_windows}")
+    W = min(n_windows, T)
+    ht, st = torch.as_tensor(h, dtype=torch.float64), torch.as_tensor(sigma2, dtype=torch.float64)
+    a0 = torch.as_tensor(theta2, dtype=torch.float64).expand_as(ht)
+    top = 2 / float(ht.max()) * (1 - 1e-6)
+    windows = window_index(W, T)
+    start = (np.geomspace(0.25, 0.001, W) if init is None  # decaying: a flat start stalls (see above)
+             else np.clip(np.asarray(init, dtype=np.float64) / top, 1e-9, 1 - 1e-9))
+    if start.shape != (W,):
+        raise ValueError(f"init must hold one rate per window ({W}), got shape {start.shape}")
+    x = torch.as_tensor(np.log(start / (1 - start))).requires_grad_()  # the sigmoid's inverse
+    opt = torch.optim.LBFGS([x], lr=1, max_iter=iterations, tolerance_grad=1e-12, tolerance_change=1e-14,
+                            history_size=50, line_search_fn="strong_wolfe")
+
+    def loss() -> Tensor:
+        opt.zero_grad()
+        value = 0.5 * (ht * _nqm_after(top * torch.sigmoid(x)[windows], ht, st, a0)).sum()
+        value.backward()
+        return value
+
+    opt.step(loss)
+    return (top * torch.sigmoid(x.detach())[windows]).numpy()
+
+
+def horizon_schedule(h: np.ndarray, sigma2: np.ndarray, T: int, horizon: int, *, n_windows: int = 20,
+                     theta2: float = 1.0) -> np.ndarray:
+    """Greedy with horizon H (Wu et al. 2018): the run is cut into blocks of H steps; each block's
+    rates are chosen, given where training stands, to minimise the expected loss at the *end of that
+    block* (:func:`best_schedule` over the block). H = 1 is the greedy schedule
+    (:func:`greedy_schedule`, closed form); H = T optimises the final loss itself.
+
+    A block of k steps gets round(``n_windows`` · k / T) constant pieces (at least one), so every
+    horizon uses about ``n_windows`` pieces over the run and horizons are compared at the same
+    resolution (short blocks are each one constant rate)."""
+    if not 1 <= horizon <= T:
+        raise ValueError(f"horizon must be in [1, T={T}], got {horizon}")
+    if horizon == 1:
+        return greedy_schedule(h, sigma2, T, theta2)
+    a = np.full_like(h, theta2, dtype=np.float64)
+    pieces, t = [], 0
+    while t < T:
+        k = min(horizon, T - t)
+        lrs = best_schedule(h, sigma2, k, n_windows=max(1, round(n_windows * k / T)), theta2=a)
+        a = _nqm_after(torch.as_tensor(lrs), torch.as_tensor(h), torch.as_tensor(sigma2), torch.as_tensor(a)).numpy()
+        pieces.append(lrs)
+        t += k
+    return np.concatenate(pieces)
+
+
+HORIZONS = (1, 2, 3, 4, 6, 10, 16, 25, 40, 63, 100, 158, 251, 398, 631, 1000)
+"""The horizons of the lecture's widget: 5 per decade from 1 to T = 1000, rounded (round(10^(k/5)))."""
+
+
+def horizon_sweep(T: int = 1000, horizons: tuple[int, ...] = HORIZONS, *, d: int = 1000,
+                  progress: bool | Callable = False) -> dict[int, np.ndarray]:
+    """{H: :func:`horizon_schedule` for H} on :func:`noisy_quadratic` (d dimensions, T steps)."""
+    h, sigma2 = noisy_quadratic(d)
+    return {H: horizon_schedule(h, sigma2, T, H) for H in runtime.track(horizons, progress, desc="horizons")}
+
+
+HORIZON_CACHE = Path(__file__).parent / "data" / "hpo_horizons.npz"
+
+
+def pretrained_horizon_sweep(*, recompute: bool = False) -> dict[int, np.ndarray]:
+    """The lecture's :func:`horizon_sweep` (T = 1000, d = 1000, :data:`HORIZONS`): loaded from
+    mlcourse/data/hpo_horizons.npz, or recomputed (≈ 3 min) when ``recompute`` is set or the file is
+    missing. ``python -m mlcourse.hpo --horizons`` rewrites the file."""
+    if recompute or not HORIZON_CACHE.exists():
+        return horizon_sweep()
+    with np.load(HORIZON_CACHE) as saved:
+        return {int(k.removeprefix("H")): saved[k] for k in saved.files}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m mlcourse.hpo --horizons``: recompute the horizon sweep on one CPU thread and write it."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--horizons", action="store_true", help="recompute mlcourse/data/hpo_horizons.npz")
+    args = parser.parse_args(argv)
+    if not args.horizons:
+        parser.print_help()
+        return
+    runtime.set_threads(1)
+    sweep = horizon_sweep(progress=True)
+    HORIZON_CACHE.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(HORIZON_CACHE, **{f"H{H}": lrs.astype(np.float64) for H, lrs in sweep.items()})
+    h, sigma2 = noisy_quadratic(1000)
+    for H, lrs in sweep.items():
+        print(f"H = {H:>4}: final expected loss {nqm_losses(lrs, h, sigma2)[-1]:.4f}")
 
 
 # --- implicit differentiation with a Neumann series (Lorraine, Vicol & Duvenaud 2020) ---------------
@@ -690,3 +956,7 @@ def train_es(problem: Influence, *, persistent: bool, theta0: float = 0.5, K: in
         theta = theta - lr * g
         path[i + 1] = float(theta)
     return path
+
+
+if __name__ == "__main__":
+    main()

@@ -114,6 +114,52 @@ def agnostic_coefficient() -> float:
     return -2 * (sum(AMPLITUDE) / 2) / math.pi
 
 
+# --- the exact case: one-dimensional quadratic tasks ---------------------------------------------
+#
+# Task i has the loss L_i(θ) = ½ h_i (θ − c_i)² (curvature h_i, optimum c_i) on both its support and
+# its query set. A gradient step multiplies the distance to the optimum by (1 − αh_i), so after T
+# steps θ'_i − c_i = (1 − αh_i)^T (θ − c_i), and every meta-objective is a weighted least-squares
+# problem in the start θ with a closed-form minimiser.
+
+QUADRATIC_METHODS = ("pretrain", "maml", "fomaml")
+
+
+def quadratic_weights(h: Tensor, alpha: float, steps: int = 1, method: str = "maml") -> Tensor:
+    """The weight w_i each task gets in the best start θ* = Σ w_i c_i / Σ w_i.
+
+    pretrain (no inner step in the objective): w_i = h_i; MAML (the query loss after ``steps``
+    steps): w_i = h_i (1 − αh_i)^{2T}; first-order MAML's fixed point (Σ_i ∇L_i(θ'_i) = 0 with
+    ∂θ'/∂θ taken as 1): w_i = h_i (1 − αh_i)^T.
+    """
+    h = torch.as_tensor(h, dtype=torch.float64)
+    if steps < 0:
+        raise ValueError(f"inner steps must be >= 0, got {steps}")
+    if method not in QUADRATIC_METHODS:
+        raise ValueError(f"unknown method {method!r}: choose one of {', '.join(QUADRATIC_METHODS)}")
+    shrink = 1 - alpha * h
+    return {"pretrain": h, "maml": h * shrink ** (2 * steps), "fomaml": h * shrink ** steps}[method]
+
+
+def quadratic_best_start(h: Tensor, c: Tensor, alpha: float, steps: int = 1,
+                         method: str = "maml") -> float:
+    """θ* for tasks L_i(θ) = ½ h_i (θ − c_i)²: the weighted mean of the optima c_i with the weights
+    of :func:`quadratic_weights` (the minimiser of the meta-loss, or FOMAML's fixed point)."""
+    h, c = torch.as_tensor(h, dtype=torch.float64), torch.as_tensor(c, dtype=torch.float64)
+    if h.shape != c.shape or h.dim() != 1:
+        raise ValueError(f"h and c must be 1-d of equal length, got {tuple(h.shape)} and {tuple(c.shape)}")
+    w = quadratic_weights(h, alpha, steps, method)
+    return float((w * c).sum() / w.sum())
+
+
+def quadratic_meta_loss(theta: Tensor, h: Tensor, c: Tensor, alpha: float, steps: int = 1) -> Tensor:
+    """mean_i L_i(θ'_i): the query loss after ``steps`` inner steps from the start(s) ``theta``
+    (any shape), averaged over the tasks; steps = 0 is the pretraining objective mean_i L_i(θ)."""
+    h, c = torch.as_tensor(h, dtype=torch.float64), torch.as_tensor(c, dtype=torch.float64)
+    theta = torch.as_tensor(theta, dtype=torch.float64)
+    gap = (1 - alpha * h) ** steps * (theta[..., None] - c)
+    return (0.5 * h * gap ** 2).mean(-1)
+
+
 # --- model and the inner loop ----------------------------------------------------------------------
 
 def make_regressor(hidden: tuple[int, ...] = (40, 40)) -> nn.Module:
@@ -209,8 +255,10 @@ def es_meta_gradient(model: nn.Module, params: Params, tasks: Tasks, *, sigma: f
 
         g ≈ 1/(2σN) Σ_j [L(θ + σε_j) − L(θ − σε_j)] ε_j,   ε_j ~ N(0, I)
 
-    (Salimans et al. 2017). No graph through the inner loop is kept, so memory does not grow
-    with ``steps``; the price is variance, shrinking like 1/N.
+    (Salimans et al. 2017). It estimates the gradient of the Gaussian-smoothed *full* MAML meta-loss
+    E_ε L(θ + σε), which for small σ is the second-order meta-gradient of :func:`meta_gradient`. No
+    graph through the inner loop is kept, so memory does not grow with ``steps``; the price is
+    variance, shrinking like 1/N.
     """
     if sigma <= 0 or n_pairs < 1:
         raise ValueError(f"need sigma > 0 and n_pairs >= 1, got {sigma} and {n_pairs}")
@@ -223,8 +271,8 @@ def es_meta_gradient(model: nn.Module, params: Params, tasks: Tasks, *, sigma: f
         sizes = [params[n].numel() for n in names]
         return {n: c.view_as(params[n]) for n, c in zip(names, v.split(sizes))}
 
-    def loss_at(v: Tensor) -> Tensor:
-        return meta_loss(model, unflatten(v), tasks, inner_lr=inner_lr, steps=steps, first_order=True)
+    def loss_at(v: Tensor) -> Tensor:  # the full (second-order) MAML meta-loss: only its values are used
+        return meta_loss(model, unflatten(v), tasks, inner_lr=inner_lr, steps=steps)
 
     with torch.no_grad():
         batched = vmap(loss_at, chunk_size=64)  # bounded memory for large N
@@ -250,6 +298,68 @@ def meta_gradient_memory(steps: int, *, meta_batch: int = 25, k_shot: int = 10,
     params = {n: p.detach() for n, p in model.named_parameters()}
     return peak_memory(lambda: meta_gradient(model, params, tasks, steps=steps,
                                              first_order=first_order, truncate=truncate), device)
+
+
+# --- pictures -------------------------------------------------------------------------------------
+
+def unrolled_graph_figure(steps: int = 3, *, first_order: bool = False):
+    """The inner loop unrolled as a computation graph (a matplotlib figure, for the lecture).
+
+    Forward (black): θ → θ'_1 → … → θ'_T → L(θ'_T; D^ts), each step reading the support set D^tr.
+    Backward (red): the meta-gradient flows back through every step, multiplied by the step's
+    Jacobian I − α∇²L^tr(θ'_t); every θ'_t and its support activations stay in memory until then.
+    With ``first_order`` the Jacobians are replaced by I and nothing of the inner loop is kept.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+    if not 1 <= steps <= 5:
+        raise ValueError(f"draw between 1 and 5 inner steps, got {steps}")
+    fig, ax = plt.subplots(figsize=(10, 3.8))
+    ax.set_axis_off()
+    gap = 2.2
+    xs = [i * gap for i in range(steps + 2)]
+    names = ["θ"] + [f"θ'$_{t}$" for t in range(1, steps + 1)] + ["$\\mathcal{L}(\\theta'_T; D^{ts})$"]
+    y0, red, grey = 0.0, "#D55E00", "#777777"
+
+    def arrow(a, b, colour, style="-|>", ls="-", rad=0.0):
+        ax.add_patch(FancyArrowPatch(a, b, arrowstyle=style, mutation_scale=14, color=colour,
+                                     linestyle=ls, linewidth=1.6, connectionstyle=f"arc3,rad={rad}"))
+
+    for i, (x, name) in enumerate(zip(xs, names)):
+        last = i == len(xs) - 1
+        w = 1.5 if last else 0.9
+        ax.add_patch(FancyBboxPatch((x - w / 2, y0 - 0.3), w, 0.6, boxstyle="round,pad=0.05",
+                                    facecolor="#E8F1FA" if not last else "#FBEBDD", edgecolor="black"))
+        ax.text(x, y0, name, ha="center", va="center", fontsize=13)
+        if i < len(xs) - 1 and not first_order:
+            ax.add_patch(FancyBboxPatch((x - 0.5, y0 - 1.25), 1.0, 0.42, boxstyle="round,pad=0.03",
+                                        facecolor="#EEEEEE", edgecolor=grey, linestyle="--"))
+            ax.text(x, y0 - 1.04, "stored", ha="center", va="center", fontsize=11, color=grey)
+    note = ("nothing of the inner loop is stored: memory does not grow with T" if first_order else
+            "stored until the backward pass: each θ'$_t$ and its support activations (memory ∝ T)")
+    ax.text(xs[0] - 0.75, y0 - 1.62, note, ha="left", va="center", fontsize=11, color=grey)
+    for t in range(steps):  # forward: one inner step per arrow, each reading the support set
+        a, b = xs[t] + 0.5, xs[t + 1] - 0.5
+        arrow((a, y0 + 0.1), (b, y0 + 0.1), "black")
+        ax.text((a + b) / 2, y0 + 0.28, "$-\\alpha\\nabla\\mathcal{L}^{tr}$", ha="center", fontsize=11)
+        arrow(((a + b) / 2, y0 + 1.15), ((a + b) / 2, y0 + 0.55), grey)
+    ax.text((xs[0] + xs[steps]) / 2, y0 + 1.35, "support set $D^{tr}$ (K points) read at every step",
+            ha="center", fontsize=11, color=grey)
+    arrow((xs[-2] + 0.5, y0 + 0.1), (xs[-1] - 0.8, y0 + 0.1), "black")
+    ax.text((xs[-2] + xs[-1]) / 2 - 0.15, y0 + 0.28, "query $D^{ts}$", ha="center", fontsize=11)
+    for t in range(steps + 1):  # backward: the meta-gradient flows right to left
+        a, b = xs[t + 1] - (0.8 if t == steps else 0.5), xs[t] + 0.5
+        arrow((a, y0 - 0.12), (b, y0 - 0.12), red, ls="--")
+        if t < steps:
+            label = "$\\times I$" if first_order else "$\\times(I - \\alpha\\nabla^2\\mathcal{L}^{tr})$"
+            ax.text((a + b) / 2, y0 - 0.52, label, ha="center", fontsize=10.5, color=red)
+    title = ("First-order MAML: the backward pass skips the inner loop" if first_order else
+             f"MAML with T = {steps} inner steps: forward (black) and meta-gradient (red)")
+    ax.set_title(title)
+    ax.set_xlim(xs[0] - 0.8, xs[-1] + 0.9)
+    ax.set_ylim(y0 - 1.8, y0 + 1.6)
+    return fig
 
 
 # --- training ----------------------------------------------------------------------------------
@@ -281,6 +391,17 @@ class Learner:
         return {n: p.detach() for n, p in
                 adapt(self.model, self.params(), x, y, inner_lr=self.rate(), steps=steps,
                       first_order=True).items()}
+
+    def adapt_path(self, x: Tensor, y: Tensor, steps: int) -> list[Params]:
+        """[θ, θ'_1, …, θ'_steps]: the parameters after 0, 1, …, ``steps`` inner steps on one task."""
+        if steps < 0:
+            raise ValueError(f"inner steps must be >= 0, got {steps}")
+        path = [self.params()]
+        for _ in range(steps):
+            path.append({n: p.detach() for n, p in
+                         adapt(self.model, path[-1], x, y, inner_lr=self.rate(), steps=1,
+                               first_order=True).items()})
+        return path
 
     def predict(self, x: Tensor, params: Params | None = None) -> Tensor:
         """f_θ(x) (or with adapted ``params``), x [k, 1]."""
@@ -366,16 +487,21 @@ def meta_train(*, method: str = "maml", iterations: int, meta_batch: int = 25, k
 
 # --- evaluation --------------------------------------------------------------------------------
 
-def evaluate(learner: Learner, *, n_tasks: int = 600, k_shot: int = 10,
-             steps: tuple[int, ...] = (0, 1, 5, 10), n_query: int = 100,
-             seed: int = 1234) -> dict[int, tuple[float, float]]:
-    """Mean query MSE over ``n_tasks`` fresh tasks after each number of inner steps, with the 95 %
-    confidence half-width 1.96 s/√n. Adaptation uses the learner's own α (K = ``k_shot`` support
-    points, ``n_query`` query points per task)."""
+def evaluate_tasks(learner: Learner, *, n_tasks: int = 600, k_shot: int = 10,
+                   steps: tuple[int, ...] = (0, 1, 5, 10), n_query: int = 100,
+                   seed: int = 1234) -> tuple[list[int], Tensor]:
+    """Query MSE of every one of ``n_tasks`` fresh tasks after each number of inner steps.
+
+    Returns (the sorted step counts, losses [n_tasks, len(steps)] in float64). Non-finite values are
+    kept: an inner loop that diverges on a task (Meta-SGD run for more steps than it was trained
+    for) shows up as inf or NaN in that task's row, not as a silently wrong mean.
+    """
     if k_shot < 1:
         raise ValueError(f"k_shot must be >= 1, got {k_shot}")
     if not steps or min(steps) < 0:
         raise ValueError(f"steps must be a non-empty tuple of counts >= 0, got {steps}")
+    if n_tasks < 1 or n_query < 1:
+        raise ValueError(f"need n_tasks >= 1 and n_query >= 1, got {n_tasks} and {n_query}")
     device = next(learner.model.parameters()).device
     gen = torch.Generator().manual_seed(seed)
     tasks = sinusoid_tasks(n_tasks, k_shot, n_query, generator=gen, device=device)
@@ -391,7 +517,18 @@ def evaluate(learner: Learner, *, n_tasks: int = 600, k_shot: int = 10,
         return torch.stack(losses)
 
     with torch.no_grad():
-        losses = vmap(curve)(*tasks).double()  # [n_tasks, len(wanted)]
+        return wanted, vmap(curve)(*tasks).double().cpu()  # [n_tasks, len(wanted)]
+
+
+def evaluate(learner: Learner, *, n_tasks: int = 600, k_shot: int = 10,
+             steps: tuple[int, ...] = (0, 1, 5, 10), n_query: int = 100,
+             seed: int = 1234) -> dict[int, tuple[float, float]]:
+    """Mean query MSE over ``n_tasks`` fresh tasks after each number of inner steps, with the 95 %
+    confidence half-width 1.96 s/√n. Adaptation uses the learner's own α (K = ``k_shot`` support
+    points, ``n_query`` query points per task). A step count at which any task diverged has a
+    NaN or inf mean: see :func:`evaluate_tasks` for the per-task losses."""
+    wanted, losses = evaluate_tasks(learner, n_tasks=n_tasks, k_shot=k_shot, steps=steps,
+                                    n_query=n_query, seed=seed)
     mean = losses.mean(0)
     half = 1.96 * losses.std(0) / math.sqrt(n_tasks) if n_tasks > 1 else torch.zeros_like(mean)
     return {s: (mean[i].item(), half[i].item()) for i, s in enumerate(wanted)}

@@ -15,9 +15,10 @@
 
 # %% [markdown]
 # # 04 · MAML — exercises
-# Five questions on the pieces of MAML: the functional inner step, the first-order approximation and
-# its error, Meta-SGD's per-parameter rates, the memory cost of the inner loop, and its escapes.
-# Everything runs on the paper's 1-40-40-1 regressor and sinusoid tasks from `mlcourse.maml`.
+# Six questions on the pieces of MAML: the functional inner step, the first-order approximation and
+# its error, Meta-SGD's per-parameter rates, the memory cost of the inner loop, its escapes, and the
+# best start on quadratic tasks. Everything runs on the paper's 1-40-40-1 regressor and sinusoid tasks
+# from `mlcourse.maml`.
 
 # %%
 import numpy as np
@@ -121,6 +122,7 @@ with check("Q2 first-order gradient and its error", hint="Adapt each task, then 
 rates = {n: torch.full_like(p, 0.02) for n, p in theta.items()}
 
 
+# %%
 def metasgd_adapt(model, params, rates, x, y):
     ### BEGIN SOLUTION
     g = grad(lambda p: maml.mse(model, p, x, y))(params)
@@ -133,8 +135,8 @@ alpha_gradient = maml.meta_gradient(model, theta, tasks, inner_lr=rates)[1]["2.w
 ### END SOLUTION
 
 # %% tags=["check"]
-with check("Q3 Meta-SGD rates", hint="The product with the rates is elementwise; for the second part, "
-           "meta_gradient accepts a dict of rates and then differentiates with respect to them too."):
+with check("Q3 Meta-SGD rates", hint="The product with the rates is elementwise. For the second part, "
+           "the rates must be an input of the function being differentiated, just like θ."):
     assert torch.allclose(flat(metasgd_adapt(model, theta, rates, xs[2], ys[2])),
                           flat(maml.adapt(model, theta, xs[2], ys[2], inner_lr=rates)), atol=1e-12)
     loss_at = lambda r: maml.meta_loss(model, theta, tasks, inner_lr=r).item()  # noqa: E731
@@ -156,7 +158,8 @@ with check("Q3 Meta-SGD rates", hint="The product with the rates is elementwise;
 # ### Q4 · Memory against inner steps
 # `maml.meta_gradient_memory(T)` measures the peak memory (bytes) of one second-order meta-gradient
 # with `T` inner steps (meta-batch 25). Measure it for `T = 1, …, 5` and set `mb_per_step` to the slope
-# of a least-squares straight line through the points, in **megabytes** (1 MB = $10^6$ bytes) per step.
+# of a least-squares straight line through the points, in **megabytes** (1 MB = $10^6$ bytes, not
+# $2^{20}$) per step.
 
 # %%
 ### BEGIN SOLUTION
@@ -166,10 +169,10 @@ mb_per_step = float(np.polyfit(steps, peaks, 1)[0])
 ### END SOLUTION
 
 # %% tags=["check"]
-with check("Q4 memory per inner step", hint="Fit a degree-1 polynomial to (T, peak) and keep the "
-           "coefficient of T; mind the unit."):
+with check("Q4 memory per inner step", hint="A straight-line fit has two coefficients; which one is the "
+           "cost of one more step? Check the unit of your answer."):
     reference = np.polyfit(np.arange(1, 6), [maml.meta_gradient_memory(t) / 1e6 for t in range(1, 6)], 1)[0]
-    assert abs(mb_per_step - reference) < 0.05 * abs(reference)
+    assert abs(mb_per_step - reference) < 0.01 * abs(reference)
 
 # %% [markdown]
 # ### Q5 · Which escape?
@@ -199,3 +202,51 @@ with check("Q5 escape from the memory wall", hint="Which method needs only evalu
 # Truncation bounds memory but ignores the early steps' dependence on θ (a biased gradient); ES only
 # evaluates losses, so its memory is that of one forward run, and it is unbiased for the Gaussian-smoothed
 # objective — at the price of variance in d = 1761 dimensions.
+
+# %% [markdown]
+# ### Q6 · The best start on quadratic tasks
+# Task $i$ has the loss $\mathcal{L}_i(\theta) = \tfrac12 h_i(\theta - c_i)^2$ on its support and query set alike.
+# MAML with $T$ inner steps of rate $\alpha$ minimises $\operatorname{mean}_i \mathcal{L}_i(\theta'_i)$, where
+# $\theta'_i$ is the start after $T$ gradient steps on task $i$. First **predict**: with the tasks below and
+# $T = 3$, does MAML's best start lie closer to the stiff task ($h = 6$) or to the soft one ($h = 0.4$) than
+# the pretraining start does? Then write `best_start(h, c, alpha, T)` that returns the exact minimiser
+# (tensors `h`, `c` of shape `[n]`, a float), and set `moves_towards` to `"stiff"` or `"soft"`.
+
+# %%
+h_q = torch.tensor([6.0, 0.4, 2.0], dtype=torch.float64)
+c_q = torch.tensor([1.5, -2.0, 0.5], dtype=torch.float64)
+
+
+# %%
+def best_start(h, c, alpha, T):
+    ### BEGIN SOLUTION
+    w = h * (1 - alpha * h) ** (2 * T)
+    return float((w * c).sum() / w.sum())
+    ### END SOLUTION
+
+
+### BEGIN SOLUTION
+pretrain_start = float((h_q * c_q).sum() / h_q.sum())
+moves_towards = "soft" if abs(best_start(h_q, c_q, 0.1, 3) - (-2.0)) < abs(pretrain_start - (-2.0)) else "stiff"
+### END SOLUTION
+
+# %% tags=["check"]
+with check("Q6 best start on quadratic tasks", hint="Write θ'_i − c_i after one step as a multiple of "
+           "θ − c_i, then after T steps; the meta-loss is then a weighted sum of squares in θ."):
+    for alpha, T in ((0.1, 1), (0.1, 3), (0.05, 2)):
+        assert abs(best_start(h_q, c_q, alpha, T) - maml.quadratic_best_start(h_q, c_q, alpha, T)) < 1e-10
+    towards_soft = (abs(maml.quadratic_best_start(h_q, c_q, 0.1, 3) + 2.0)
+                    < abs(maml.quadratic_best_start(h_q, c_q, 0.1, 0, method="pretrain") + 2.0))
+    assert moves_towards == ("soft" if towards_soft else "stiff")
+    ### BEGIN HIDDEN CHECKS
+    gen = torch.Generator().manual_seed(4)
+    h_r = torch.rand(6, generator=gen, dtype=torch.float64) * 5 + 0.1
+    c_r = torch.randn(6, generator=gen, dtype=torch.float64)
+    assert abs(best_start(h_r, c_r, 0.15, 4) - maml.quadratic_best_start(h_r, c_r, 0.15, 4)) < 1e-10
+    ### END HIDDEN CHECKS
+
+# %% [markdown] tags=["solution-only"]
+# One step multiplies the distance to $c_i$ by $1 - \alpha h_i$, so after $T$ steps the query loss is
+# $\tfrac12 h_i(1 - \alpha h_i)^{2T}(\theta - c_i)^2$ and the minimiser is the mean of the $c_i$ weighted by
+# $h_i(1 - \alpha h_i)^{2T}$. The stiff task's weight shrinks by $0.4^{6}$: three steps fix it from anywhere
+# nearby, so MAML's start moves towards the soft task, which the loop can barely move.

@@ -15,10 +15,10 @@
 
 # %% [markdown]
 # # 05 · Hypernetworks — exercises
-# Five questions: the exact ridge best response a hypernet is compared with, the 2-D hypervolume that
-# judges a Pareto front, the weight matrix of the STN layer, what a Self-Tuning Network can tune, and
-# what linear scalarisation does on a concave front. Reference implementations live in
-# `mlcourse.hypernets`.
+# Six questions: the exact ridge best response a hypernet is compared with, the 2-D hypervolume that
+# judges a Pareto front, the weight matrix of the STN layer, what a Self-Tuning Network can tune, what
+# linear scalarisation does on a concave front, and how EPO measures the distance to a preference ray.
+# Reference implementations live in `mlcourse.hypernets`.
 
 # %%
 import numpy as np
@@ -48,8 +48,8 @@ def ridge_best_response(X, y, log_lam):
 
 
 # %% tags=["check"]
-with check("Q1 ridge best response", hint="Differentiate the mean squared error and the penalty with "
-           "respect to w; mind the 1/n of the mean and the factor e^λ."):
+with check("Q1 ridge best response", hint="Write the gradient of each of the two terms with respect to w, "
+           "set their sum to zero and collect what multiplies w."):
     assert torch.allclose(ridge_best_response(X, y, 0.28), H.best_response(X, y, 0.28), atol=1e-10)
     ### BEGIN HIDDEN CHECKS
     X2, y2, _, _ = H.ridge_problem(n=30, d=10, seed=3, device="cpu")
@@ -81,14 +81,16 @@ def hypervolume(points, ref=(1.0, 1.0)):
 
 
 # %% tags=["check"]
-with check("Q2 hypervolume", hint="After sorting by the first loss, each point adds a rectangle only "
-           "if its second loss is below every earlier one; its height is the drop in that level."):
+with check("Q2 hypervolume", hint="Sweep the points in order of the first loss and keep track of the "
+           "lowest second loss seen so far; what lies outside the box adds nothing."):
     pts = np.random.default_rng(0).uniform(0, 1, size=(15, 2))
     assert abs(hypervolume(pts) - H.hypervolume_2d(pts)) < 1e-12
-    ### BEGIN HIDDEN CHECKS
-    pts2 = np.random.default_rng(1).uniform(0, 1.3, size=(40, 2))
+    pts2 = np.random.default_rng(1).uniform(0, 1.3, size=(40, 2))  # some points leave the box
     assert abs(hypervolume(pts2, ref=(1.2, 1.1)) - H.hypervolume_2d(pts2, ref=(1.2, 1.1))) < 1e-12
+    assert abs(hypervolume(np.array([[0.5, 0.5], [1.5, 0.2]])) - 0.25) < 1e-12  # (1.5, 0.2) lies outside
+    ### BEGIN HIDDEN CHECKS
     assert abs(hypervolume(H.pareto_front(2001).numpy()) - H.hypervolume_2d(H.pareto_front(2001))) < 1e-12
+    assert hypervolume(np.array([[1.5, 0.2], [0.3, 1.0]])) == 0.0
     ### END HIDDEN CHECKS
 
 # %% [markdown]
@@ -151,7 +153,7 @@ with check("Q4 what an STN cannot tune", hint="The bilevel problem was collapsed
 
 # %% [markdown]
 # ### Q5 · Linear scalarisation on a concave front
-# On the toy problem of Lin et al. the front is concave. Take the balanced preference
+# On the toy problem of Lin et al. the front is concave except near its two ends. Take the balanced preference
 # $\mathbf{r} = (0.5, 0.5)$. Use `H.pareto_front(2001)` (exact front points) and
 # `H.linear_scalarization(front, r)` to find the front point that minimises $r_1 f_1 + r_2 f_2$, and store it
 # as `ls_point` (a tensor `[2]`). Then set `answer5` to the letter that describes where it lies:
@@ -163,6 +165,8 @@ with check("Q4 what an STN cannot tune", hint="The bilevel problem was collapsed
 # %%
 front = H.pareto_front(2001)
 r = torch.tensor([0.5, 0.5], dtype=torch.float64)
+
+# %%
 ### BEGIN SOLUTION
 ls_point = front[H.linear_scalarization(front, r).argmin()]
 answer5 = "c"

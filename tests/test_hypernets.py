@@ -237,8 +237,8 @@ def test_pareto_hypernets_linear_collapses_ray_targeting_covers():
 
 def test_main_net_matches_nn_sequential():
     torch.manual_seed(0)
-    seq = torch.nn.Sequential(torch.nn.Linear(1, 10), torch.nn.ReLU(), torch.nn.Linear(10, 10),
-                              torch.nn.ReLU(), torch.nn.Linear(10, 1))
+    seq = torch.nn.Sequential(torch.nn.Linear(1, 10), torch.nn.Tanh(), torch.nn.Linear(10, 10),
+                              torch.nn.Tanh(), torch.nn.Linear(10, 1))
     theta = torch.cat([p.detach().flatten() for p in seq.parameters()])
     assert theta.numel() == H.main_net_size() == 141
     x = torch.linspace(-4, 4, 9)[:, None]
@@ -257,6 +257,28 @@ def test_continual_tasks_and_regularizer():
         targets = torch.stack([hnet(0), hnet(1)])
     assert abs(H.output_regularizer(hnet, targets, [0, 1]).item()) < 1e-10
     assert H.output_regularizer(hnet, targets + 1, [0, 1]).item() == pytest.approx(141.0)
+    assert torch.allclose(hnet.weights([1, 0]), torch.stack([hnet(1), hnet(0)]))
+
+
+def test_chunked_hypernet_assembles_its_chunks_and_counts_its_parameters():
+    torch.manual_seed(0)
+    hnet = H.ChunkedTaskHypernet(**H.CHUNKED)
+    assert hnet.n_chunks == 6  # ⌈141 / 24⌉
+    w = hnet.weights([2, 0])
+    assert w.shape == (2, 141)
+    for row, task in zip(w, (2, 0)):  # chunk k of task t = net(e_t ⊕ c_k), concatenated, padding dropped
+        manual = torch.cat([hnet.net(torch.cat([hnet.embeddings[task], hnet.chunk_embeddings[k]]))
+                            for k in range(6)])[:141]
+        assert torch.allclose(row, manual, atol=1e-6)
+    assert H.n_parameters(hnet) == H.hypernet_size(141, n_tasks=3, **H.CHUNKED) == 2842
+    assert H.n_parameters(H.TaskHypernet()) == H.hypernet_size(141, hidden=100, n_tasks=3) == 24647
+    # a chunked hypernet can be smaller than its target: 1000-weight chunks of a 1.8M-weight network
+    mnist = 784 * 1000 + 1000 + 1000 * 1000 + 1000 + 1000 * 10 + 10
+    assert H.hypernet_size(mnist, hidden=100, chunk_size=1000, n_tasks=3) < mnist / 15
+    hnet_small, after = H.train_continual(0.005, steps=3, chunk_size=24, hidden=8, device="cpu")
+    assert isinstance(hnet_small, H.ChunkedTaskHypernet) and len(after) == 3
+    with pytest.raises(ValueError, match="chunk_size"):
+        H.ChunkedTaskHypernet(chunk_size=0)
 
 
 def test_continual_learning_fine_tuning_forgets_regularizer_remembers():
@@ -276,6 +298,13 @@ def test_continual_learning_fine_tuning_forgets_regularizer_remembers():
     _, fine_tuned = H.pretrained_continual(0.0, device="cpu")
     assert np.allclose(fine_tuned[0], cached_after[0], atol=1e-6)   # identical until task 2
     assert fine_tuned[0][0] < 0.05 and fine_tuned[-1][0] > 0.1      # learned task 1, then forgot it
+    assert fine_tuned[-1][2] < 0.005    # the cubic is fitted, not a straight line (MSE 0.023 for a line)
+    assert max(after[-1]) < 0.005       # every task well below the paper's regularised numbers
+    chunked, chunked_after = H.pretrained_continual(0.005, chunked=True, device="cpu")
+    assert np.allclose(H.continual_mse(chunked, tests), chunked_after[-1], atol=1e-6)
+    assert max(chunked_after[-1]) < 0.01
+    with pytest.raises(ValueError, match="chunked run"):
+        H.pretrained_continual(0.0, chunked=True)
     with pytest.raises(ValueError, match="beta"):
         H.train_continual(beta=-1.0)
     with pytest.raises(ValueError, match="no cached run"):
@@ -323,3 +352,68 @@ def test_epo_search_lands_on_the_ray_where_linear_scalarization_does_not():
     with pytest.raises(ValueError, match="ray"):
         H.epo_search(torch.tensor([1.0, -1.0], dtype=torch.float64), x0)
 
+
+# --- complexity control ---------------------------------------------------------------------------
+
+def test_complexity_best_response_is_the_stationary_point_of_the_objective():
+    X, y, _, _ = H.complexity_problem(device="cpu")
+    for log_c in (-1.0, 1.5, 4.0):
+        mean, std = H.complexity_best_response(X, y, log_c)
+        mean, log_std = mean.clone().requires_grad_(), std.log().clone().requires_grad_()
+        obj = H.variational_objective(X, y, mean, log_std.exp(), log_c)
+        g_mean, g_log_std = torch.autograd.grad(obj, (mean, log_std))
+        assert g_mean.abs().max() < 1e-10 and g_log_std.abs().max() < 1e-10
+        # and a Monte-Carlo check of the closed-form expected loss (constants dropped)
+        gen = torch.Generator().manual_seed(0)
+        w = mean.detach() + std * torch.randn(200_000, X.shape[1], generator=gen, dtype=torch.float64)
+        mc = 0.5 * 4.0 * (w @ X.T - y).pow(2).sum(-1).mean()
+        closed = 0.5 * 4.0 * ((X @ mean.detach() - y).pow(2).sum() + (std.pow(2) * X.pow(2).sum(0)).sum())
+        assert abs(mc - closed) < 0.01 * closed
+    batched, _ = H.complexity_best_response(X, y, torch.tensor([-1.0, 4.0], dtype=torch.float64))
+    assert torch.allclose(batched[1], H.complexity_best_response(X, y, 4.0)[0])
+
+
+def test_complexity_hypernet_matches_the_exact_family_and_pruning_finds_the_support():
+    problem = H.complexity_problem(device="cpu")
+    X, y, Xv, yv = problem
+    net = H.train_complexity_hypernet(problem)
+    log_c = torch.linspace(0, 4, 9, dtype=torch.float64)
+    mu, sd = H.complexity_best_response(X, y, log_c)
+    with torch.no_grad():
+        mu_net, sd_net = net(log_c)
+    assert (mu - mu_net).abs().max() < 0.05 and ((sd - sd_net) / sd).abs().max() < 0.15
+    kept = (H.prune_by_snr(mu, sd) != 0).sum(-1)
+    assert torch.all(kept[1:] <= kept[:-1])  # more complexity weight, fewer weights stand out
+    # the best pruned model (by validation) keeps exactly the 4 weights of the sparse truth
+    rng = np.random.default_rng(0)
+    rng.choice([-1.0, 1.0], 4)  # complexity_problem(seed=0) draws the signs first (right-hand side),
+    support = rng.choice(20, 4, replace=False)  # then where they go
+    truth = np.zeros(20)
+    truth[support] = 1
+    pruned = H.prune_by_snr(mu_net, sd_net)
+    best = H.validation_loss(Xv, yv, pruned).argmin()
+    assert set(torch.nonzero(pruned[best]).flatten().tolist()) == set(np.flatnonzero(truth).tolist())
+    with pytest.raises(ValueError, match="threshold"):
+        H.prune_by_snr(mu, sd, -1.0)
+
+
+# --- pictures and the front's shape -------------------------------------------------------------------
+
+def test_front_inflection_is_where_the_curvature_changes_sign():
+    t = np.linspace(-0.999, 0.999, 400001)
+    f1, f2 = 1 - np.exp(-(1 - t) ** 2), 1 - np.exp(-(1 + t) ** 2)
+    d1, d2 = np.gradient(f1, t), np.gradient(f2, t)
+    curvature = (np.gradient(d2, t) * d1 - d2 * np.gradient(d1, t)) / d1 ** 3
+    flips = t[np.flatnonzero(np.diff(np.sign(curvature)))]
+    assert np.allclose(np.abs(flips), 1 / math.sqrt(2), atol=1e-4) and len(flips) == 2
+    assert H.front_inflection() == pytest.approx(1 - math.exp(-(1 - 1 / math.sqrt(2)) ** 2))
+    assert np.all(curvature[np.abs(t) < 0.7] < 0) and np.all(curvature[np.abs(t) > 0.72] > 0)
+
+
+def test_bilevel_diagram_draws():
+    import matplotlib.pyplot as plt
+
+    fig = H.bilevel_diagram()
+    texts = " ".join(t.get_text() for t in fig.axes[0].texts)
+    assert "hypernetwork" in texts and "inner" in texts and "outer" in texts
+    plt.close(fig)

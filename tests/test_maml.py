@@ -190,6 +190,28 @@ def test_metasgd_rate_gradient_matches_finite_differences():
     assert abs(fd - g_rate[name][idx].item()) < 1e-6 * max(1.0, abs(fd))
 
 
+def test_es_estimate_targets_the_second_order_meta_gradient():
+    """ES evaluates the full MAML meta-loss, so it estimates the second-order meta-gradient: where
+    first- and second-order differ (2 steps of α = 0.05), the estimate is aligned with the second.
+    A tanh network of the paper's shape: with ReLU the inner gradient jumps where a unit switches, so
+    the 2-step meta-loss has jumps that finite differences of size σ = 1e-4 blow up."""
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(1, 40), torch.nn.Tanh(), torch.nn.Linear(40, 40),
+                                torch.nn.Tanh(), torch.nn.Linear(40, 1)).double()
+    params = {n: p.detach().clone() for n, p in model.named_parameters()}
+    batch = tasks(5)
+    kw = dict(steps=2, inner_lr=0.05)
+    second = flat(maml.meta_gradient(model, params, batch, **kw))
+    first = flat(maml.meta_gradient(model, params, batch, first_order=True, **kw))
+    est = flat(maml.es_meta_gradient(model, params, batch, n_pairs=2000, sigma=1e-4,
+                                     generator=torch.Generator().manual_seed(0), **kw))
+
+    def cos(a, b):
+        return (a @ b / (a.norm() * b.norm())).item()
+    assert cos(first, second) < 0.85
+    assert cos(est, second) > 0.65 and cos(est, second) > cos(est, first) + 0.08
+
+
 def test_es_estimate_points_along_the_true_gradient():
     model, params = model_and_params()
     batch = tasks(5)
@@ -211,6 +233,70 @@ def test_meta_gradient_memory_grows_linearly_with_inner_steps():
     fit = slope * np.array(steps) + icpt
     assert np.max(np.abs(second - fit)) < 0.1 * second[-1]  # linear within 10 % of the peak
     assert first[-1] - first[0] < 0.25 * (second[-1] - second[0])  # first order: ~flat
+
+
+# --- the exact case: quadratic tasks ------------------------------------------------------------------
+
+def _unrolled_query_loss(theta, h, c, alpha, steps, first_order=False):
+    """mean_i L_i(θ'_i) by explicitly running gradient steps with autograd (independent of the closed form)."""
+    total = 0.0
+    for hi, ci in zip(h, c):
+        t = theta
+        for _ in range(steps):
+            g = torch.autograd.grad(0.5 * hi * (t - ci) ** 2, t, create_graph=True)[0]
+            t = t - alpha * (g.detach() if first_order else g)
+        total = total + 0.5 * hi * (t - ci) ** 2
+    return total / len(h)
+
+
+@pytest.mark.parametrize("alpha, steps", [(0.1, 1), (0.05, 3), (0.2, 2)])
+def test_quadratic_meta_loss_and_best_start_match_an_unrolled_loop(alpha, steps):
+    gen = torch.Generator().manual_seed(steps)
+    h = torch.rand(5, generator=gen, dtype=torch.float64) * 4 + 0.2
+    c = torch.randn(5, generator=gen, dtype=torch.float64)
+    for theta in (-1.3, 0.4, 2.0):
+        t = torch.tensor(theta, dtype=torch.float64, requires_grad=True)
+        assert abs(_unrolled_query_loss(t, h, c, alpha, steps).item()
+                   - maml.quadratic_meta_loss(t.detach(), h, c, alpha, steps).item()) < 1e-12
+    # MAML: the closed-form start is a stationary point (and the minimum) of the unrolled meta-loss
+    best = maml.quadratic_best_start(h, c, alpha, steps)
+    t = torch.tensor(best, dtype=torch.float64, requires_grad=True)
+    (g,) = torch.autograd.grad(_unrolled_query_loss(t, h, c, alpha, steps), t)
+    assert abs(g.item()) < 1e-12
+    at = lambda x: maml.quadratic_meta_loss(torch.tensor(x, dtype=torch.float64), h, c, alpha, steps)  # noqa: E731
+    assert at(best - 0.01) > at(best) < at(best + 0.01)
+    # first-order MAML: its gradient (∂θ'/∂θ := 1) vanishes at the fomaml start, not at MAML's
+    fo = maml.quadratic_best_start(h, c, alpha, steps, method="fomaml")
+    for start, zero in ((fo, True), (best, False)):
+        t = torch.tensor(start, dtype=torch.float64, requires_grad=True)
+        (g,) = torch.autograd.grad(_unrolled_query_loss(t, h, c, alpha, steps, first_order=True), t)
+        assert (abs(g.item()) < 1e-12) == zero
+    # pretraining: the curvature-weighted mean of the optima
+    assert abs(maml.quadratic_best_start(h, c, alpha, steps, method="pretrain") - float((h * c).sum() / h.sum())) < 1e-12
+
+
+def test_quadratic_lecture_example():
+    """The lecture's two tasks: MAML starts near the soft task, pretraining near the stiff one."""
+    h, c = torch.tensor([8.0, 0.5]), torch.tensor([2.0, -1.0])
+    assert maml.quadratic_best_start(h, c, 0.1, method="pretrain") == pytest.approx((16 - 0.5) / 8.5)
+    assert maml.quadratic_best_start(h, c, 0.1) == pytest.approx((0.32 * 2 - 0.45125) / (0.32 + 0.45125))
+    assert maml.quadratic_best_start(h, c, 0.1, method="fomaml") == pytest.approx((3.2 - 0.475) / 2.075)
+    with pytest.raises(ValueError, match="unknown method"):
+        maml.quadratic_weights(h, 0.1, method="reptile")
+    with pytest.raises(ValueError, match="equal length"):
+        maml.quadratic_best_start(h, torch.zeros(3), 0.1)
+
+
+def test_unrolled_graph_figure_draws_and_rejects_bad_sizes():
+    import matplotlib.pyplot as plt
+
+    for first_order in (False, True):
+        fig = maml.unrolled_graph_figure(3, first_order=first_order)
+        texts = [t.get_text() for t in fig.axes[0].texts]
+        assert sum("stored" == t for t in texts) == (0 if first_order else 4)  # θ, θ'_1, θ'_2, θ'_3
+        plt.close(fig)
+    with pytest.raises(ValueError, match="between 1 and 5"):
+        maml.unrolled_graph_figure(0)
 
 
 # --- training, evaluation, checkpoints ----------------------------------------------------------------
@@ -255,6 +341,21 @@ def test_learner_save_load_round_trip(tmp_path, method):
     assert maml.evaluate(back, **kw) == maml.evaluate(learner, **kw)
 
 
+def test_evaluate_tasks_and_adapt_path_agree_with_evaluate_and_adapt():
+    learner = maml.meta_train(method="maml", iterations=2, progress=False, device="cpu")
+    steps, losses = maml.evaluate_tasks(learner, n_tasks=30, steps=(5, 0, 1))
+    assert steps == [0, 1, 5] and losses.shape == (30, 3) and losses.dtype == torch.float64
+    summary = maml.evaluate(learner, n_tasks=30, steps=(0, 1, 5))
+    for j, s in enumerate(steps):
+        assert summary[s][0] == pytest.approx(losses[:, j].mean().item(), rel=1e-12)
+    xs, ys, _, _ = tasks(1, dtype=torch.float32)
+    path = learner.adapt_path(xs[0], ys[0], 3)
+    assert len(path) == 4 and torch.equal(flat(path[0]), flat(learner.params()))
+    assert torch.allclose(flat(path[3]), flat(learner.adapt(xs[0], ys[0], 3)), atol=1e-6)
+    with pytest.raises(ValueError, match="n_tasks"):
+        maml.evaluate_tasks(learner, n_tasks=0)
+
+
 def test_evaluate_confidence_interval_and_closed_form():
     learner = maml.meta_train(method="pretrain", iterations=0, progress=False)
     res = maml.evaluate(learner, n_tasks=50, steps=(0,), n_query=20)
@@ -284,6 +385,17 @@ def test_committed_checkpoints_reproduce_the_reference_numbers():
     assert res["pretrain"][1][0] >= 2.5
     assert res["metasgd"][1][0] < res["maml"][1][0]
     assert maml.pretrained("maml").config == {**maml.REFERENCE, "method": "maml", "hidden": (40, 40)}
+    # the lecture's Meta-SGD story: best after its one trained step, then some tasks diverge although
+    # the median task still improves; MAML stays finite and keeps improving
+    steps, msgd = maml.evaluate_tasks(maml.pretrained("metasgd"), steps=(0, 1, 2, 5, 10))
+    finite = torch.isfinite(msgd)
+    assert finite[:, :3].all() and not finite[:, 3].all() and (~finite[:, 4]).sum() > 100
+    assert msgd[:, 2].median() < msgd[:, 1].median()
+    assert ((msgd[:, 4] > msgd[:, 0]) | ~finite[:, 4]).sum() > ((msgd[:, 2] > msgd[:, 0])).sum() + 100
+    _, full = maml.evaluate_tasks(maml.pretrained("maml"), steps=(0, 1, 2, 5, 10))
+    assert torch.isfinite(full).all()
+    # fewer support points, worse one-step fit: K = 5 leaves MAML near 1
+    assert maml.evaluate(maml.pretrained("maml"), k_shot=5, steps=(1,))[1][0] > 0.9
 
 
 # --- bad input ---------------------------------------------------------------------------------------
