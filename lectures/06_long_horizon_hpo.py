@@ -488,10 +488,9 @@ stored = T * 2 * len(problem.theta0) * 64  # bits to keep every (θ_t, v_t) in f
 print(f"T = {T}: the buffers hold {state.buffer_bits} bits; storing every state takes {stored}"
       f" ({stored / state.buffer_bits:.0f}×); log2(1/μ)·T·d = {T * len(problem.theta0) * math.log2(1 / 0.9):.0f}")
 back = hpo.reverse_unroll(problem, lam, T, state)
-zero = [0] * len(problem.theta0)
-recovered = back.theta == zero and back.v == zero  # θ_0 = 0, v_0 = 0, bit for bit
+miss = max(abs(int(q)) for q in list(back.theta) + list(back.v))  # θ_0 = v_0 = 0, in units of 2⁻⁴⁸
 rev_g, exact_g = hpo.hypergradient_reversible(problem, lam, T), hpo.hypergradient_reverse(problem, lam, T)
-print(f"run backwards exactly: θ_0 and v_0 recovered bit for bit: {'yes' if recovered else 'no'}; "
+print(f"run backwards exactly: largest |θ_0|, |v_0| reached = {miss} × 2⁻⁴⁸; "
       f"hypergradient vs autograd: relative difference {((rev_g - exact_g).norm() / exact_g.norm()).item():.0e}")
 
 fig, ax = plt.subplots()
