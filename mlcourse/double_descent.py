@@ -35,7 +35,7 @@ from typing import Callable, Iterable, Sequence
 import torch
 
 from mlcourse import runtime
-from mlcourse.inputs import checked, each, nonnegative, positive, size, tensor
+from mlcourse.inputs import checked, count, each, fraction, nonnegative, positive, probability, size, tensor
 
 Progress = bool | Callable[..., Iterable]
 
@@ -99,6 +99,7 @@ def least_squares(X: torch.Tensor, y: torch.Tensor, ridge: float = 0.0) -> torch
     return X.mT @ torch.linalg.solve(X @ X.mT + ridge * eye, y)
 
 
+@checked(rate=fraction, shapes=dict(X="... n d", y="... n k"))
 def dropout_least_squares(X: torch.Tensor, y: torch.Tensor, rate: float) -> torch.Tensor:
     """The minimizer of the *expected* squared loss when every feature is dropped independently with
     probability ``rate`` and the survivors are scaled by 1/(1 − rate) (inverted dropout):
@@ -145,6 +146,7 @@ def minnorm_risk_theory(n: int, d: int, sigma: float, beta_norm: float = 1.0) ->
     return math.inf
 
 
+@checked(n=size, d=size, trials=size)
 def smallest_singular_value(n: int, d: int, *, trials: int = 5, seed: int = 0) -> float:
     """Median over ``trials`` of the smallest nonzero-rank singular value of an n × d standard normal
     matrix: ≈ |√d − √n| for large n and d (the edge of the Marchenko–Pastur law), so ≈ 0 at n = d.
@@ -221,7 +223,7 @@ def random_relu_features(X: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
 
 
 @checked(p_values=each(size), n_train=size, input_dim=size, noise=nonnegative, ridge=nonnegative,
-         n_test=size, draws=size)
+         n_test=size, draws=size, dropout=fraction)
 def random_features_curve(p_values: Sequence[int], *, n_train: int = 100, input_dim: int = 10,
                           noise: float = 0.1, ridge: float = 0.0, dropout: float = 0.0, n_test: int = 2000,
                           draws: int = 10,
@@ -269,6 +271,7 @@ def random_features_curve(p_values: Sequence[int], *, n_train: int = 100, input_
 # --------------------------------------------------------------------------- model-wise with a fixed task: weak features
 
 
+@checked(total=size, decay=nonnegative)
 def weak_features_beta(total: int, decay: float = 0.5) -> torch.Tensor:
     """The fixed coefficients of the weak-features task: β_j ∝ j^(−decay), j = 1 … total, ‖β‖ = 1 —
     the first features carry the most signal (decay 0: every feature carries the same). Shape (total,)."""
@@ -277,6 +280,7 @@ def weak_features_beta(total: int, decay: float = 0.5) -> torch.Tensor:
     return beta / beta.norm()
 
 
+@checked(n=size, p=size, sigma=nonnegative, shapes=dict(beta="P"))
 def weak_features_theory(n: int, p: int, beta: torch.Tensor, sigma: float) -> float:
     """Expected excess risk E[(xᵀβ̂ − xᵀβ)²] of min-norm least squares that uses only the first p of
     the D = len(β) features, x ~ N(0, I_D), y = xᵀβ + σε (Belkin, Hsu & Xu 2019, Theorem 1, minus
@@ -300,6 +304,7 @@ def weak_features_theory(n: int, p: int, beta: torch.Tensor, sigma: float) -> fl
     return math.inf
 
 
+@checked(n=size, p_values=each(size), sigma=nonnegative, ridge=nonnegative, trials=size, shapes=dict(beta="P"))
 def weak_features_curve(n: int, p_values: Sequence[int], beta: torch.Tensor, sigma: float, *,
                         ridge: float = 0.0, trials: int = 20, seed: int = 0,
                         device: str | torch.device | None = None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -328,6 +333,8 @@ def weak_features_curve(n: int, p_values: Sequence[int], beta: torch.Tensor, sig
 # --------------------------------------------------------------------------- memorization: random labels
 
 
+@checked(corruption=probability, n_train=size, n_test=size, input_dim=size, classes=size, width=size,
+          lr=positive, momentum=fraction, max_steps=count)
 def memorization_run(corruption: float, *, n_train: int = 500, n_test: int = 2000, input_dim: int = 20,
                      classes: int = 10, width: int = 256, lr: float = 0.05, momentum: float = 0.9,
                      max_steps: int = 2000, seed: int = 0) -> dict:

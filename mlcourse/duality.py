@@ -471,6 +471,7 @@ def sim_am(scores_a: Tensor, scores_b: Tensor) -> float:
     return float(torch.cosine_similarity(scores_a, scores_b, dim=-1).mean())
 
 
+@checked(finetune_lr=positive, n_prompts=size, n_queries=size, n_context=size, tol=positive, x_range=positive)
 def compare_icl_to_finetuning(icl: LinearSelfAttention, *, finetune_lr: float,
                               zero_shot: LinearSelfAttention | None = None, n_prompts: int = 2000,
                               n_queries: int = 20, n_context: int = 10, tol: float = 0.25,

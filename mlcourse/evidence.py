@@ -43,7 +43,7 @@ from torch.func import functional_call, vmap
 
 from mlcourse.hyperparams import log_evidence, polynomial_design, posterior, predictive
 from mlcourse.runtime import track
-from mlcourse.inputs import checked, of_type, one_of, positive, size
+from mlcourse.inputs import checked, count, each, nonnegative, of_type, one_of, positive, size
 
 BOUND_LIMIT = 0.6838026237520207
 """Largest ηλ for which ``−ηλ − (ηλ)² ≤ log(1 − ηλ)``: the root of ``log x = (x−1) − (x−1)²``
@@ -170,6 +170,7 @@ def top_eigenvalue(hvp: Callable[[Tensor], Tensor], dim: int, *, iters: int = 10
 
 # ---------------------------------------------------------------- the simplest exact case: a quadratic
 
+@checked
 def entropy_change_per_eigenvalue(lr_lambda: Array) -> np.ndarray:
     """``log|1 − ηλ|`` for each product ``ηλ``: how much one GD step on a quadratic changes the
     entropy along an eigenvector of curvature λ. Negative (the cloud contracts) exactly when
@@ -180,6 +181,7 @@ def entropy_change_per_eigenvalue(lr_lambda: Array) -> np.ndarray:
         return np.log(np.abs(1.0 - x))
 
 
+@checked(lr=positive, steps=count, n=size, init_std=nonnegative, shapes=dict(H="d d"))
 def quadratic_gd_cloud(H: Array, lr: float, steps: int, *, n: int = 1000, init_std: float = 1.0,
                        minimum: Array | None = None, seed: int = 0) -> Tensor:
     """Gradient descent on ``L(w) = ½ (w − w*)ᵀH(w − w*)`` from ``n`` starting points
@@ -207,6 +209,7 @@ def quadratic_gd_cloud(H: Array, lr: float, steps: int, *, n: int = 1000, init_s
     return torch.stack(cloud)
 
 
+@checked(shapes=dict(points="n d"))
 def sample_entropy_gaussian(points: Tensor) -> float:
     """Entropy ½ log det(2πe Σ̂) of the Gaussian with the sample covariance Σ̂ of ``points`` [n, d]:
     what a cloud's entropy is when the cloud is Gaussian (as for GD on a quadratic)."""
@@ -271,6 +274,7 @@ def linear_gaussian_elbo(Phi: Array, t: Array, alpha: float, beta: float, lr: fl
     return const - loss - 0.5 * (var * lam).sum(-1) + entropy
 
 
+@checked(alpha=positive, beta=positive, lr=positive)
 def linear_gaussian_heldout(Phi: Array, t: Array, Phi_val: Array, t_val: Array, alpha: float, beta: float,
                             lr: float, steps: int, *, device: torch.device | str | None = None) -> Tensor:
     """Held-out fit of the same GD distributions q_k: the expected log-likelihood per held-out point
@@ -287,6 +291,7 @@ def linear_gaussian_heldout(Phi: Array, t: Array, Phi_val: Array, t_val: Array, 
     return -beta / 2 * (sq + spread) / len(t_val) + 0.5 * math.log(beta / (2 * math.pi))
 
 
+@checked(alpha=positive, beta=positive, lr=positive, steps=count, shapes=dict(Phi="N D", t="N"))
 def moment_propagation_elbo(Phi: Array, t: Array, alpha: float, beta: float, lr: float, steps: int) -> Tensor:
     """The same ELBO as :func:`linear_gaussian_elbo`, by the direct route: push the mean and the full
     covariance through the GD map, ``m ← J m + lr·βΦᵀt``, ``S ← J S Jᵀ``, and take the Gaussian's
@@ -326,6 +331,8 @@ class DegreeSelection:
         return self.degrees[int(getattr(self, field).argmax())]
 
 
+@checked(alpha=positive, beta=positive, lr_fraction=positive, steps=count, degrees=each(count),
+          shapes=dict(x="N", t="N", x_val="K", t_val="K"))
 def select_degree_by_gd_bound(x: Array, t: Array, x_val: Array, t_val: Array, degrees: range | list[int],
                               alpha: float, beta: float, *, lr_fraction: float = 0.5,
                               steps: int = 3000) -> DegreeSelection:

@@ -48,7 +48,7 @@ from torch import Tensor
 from torch.func import grad
 
 from mlcourse import runtime
-from mlcourse.inputs import checked, count, each, nonnegative, one_of, positive, real, size, tensor
+from mlcourse.inputs import checked, count, each, need, nonnegative, one_of, positive, real, size, tensor
 
 NONLINEARITIES = ("tanh", "relu", "identity")
 MAX_VALUE = 1e6  # the author's clip for the normalised loss
@@ -489,6 +489,7 @@ OUTCOMES = ("trained", "did not converge", "diverged")
 """The three outcomes of :func:`outcome` (codes 0, 1, 2)."""
 
 
+@checked(losses=tensor(finite=False), shapes=dict(losses="... s"))
 def outcome(losses: Tensor) -> Tensor:
     """What became of each loss curve ``losses`` [..., steps] → int8 codes [...] (:data:`OUTCOMES`):
     0 trained (the convergence measure is negative), 1 did not converge (the loss stayed finite but
@@ -567,6 +568,7 @@ def restretch(values: Tensor | np.ndarray, reference: Tensor | np.ndarray | None
     colour map; −1 is the slowest to train, +1 the slowest to rise (both sit at the boundary)."""
     v = np.asarray(values, dtype=np.float64)
     u = np.sort(np.asarray(v if reference is None else reference, dtype=np.float64).ravel())
+    need(len(u) > 0, f"{'values' if reference is None else 'reference'} is empty: there is nothing to rank")
     negative = int((u < 0).sum())
     ranks = np.concatenate((np.linspace(-1, -buffer, negative), np.linspace(buffer, 1, len(u) - negative)))
     return np.interp(v, u, ranks)
@@ -582,6 +584,8 @@ sign convention: negative measure = trained)."""
 DATA_DIR = Path(__file__).parent / "data"
 
 
+@checked(x=each(real, 2), y=each(real, 2), steps=size, resolution=size, kind=one_of("lr", "offset"), width=size,
+         nonlinearity=one_of(*NONLINEARITIES), n_points=size, batch_size=size)
 @dataclass(frozen=True)
 class Picture:
     """One picture of the paper's kind: a log10 window ``x`` (columns) × ``y`` (rows) of a phase space
@@ -619,6 +623,7 @@ class Picture:
         return DATA_DIR / f"fractal_{self.name}.npz"
 
 
+@checked(centre=each(real, 2), level=count, full=positive, factor=positive)
 def zoom_window(centre: tuple[float, float], level: int, full: float = 9.0,
                 factor: float = 10.0) -> tuple[tuple[float, float], tuple[float, float]]:
     """The square log10 window ``full`` / ``factor``**``level`` decades wide around ``centre``."""
@@ -712,6 +717,7 @@ def save(picture: Picture, values: Tensor, codes: Tensor, seconds: float, wall: 
     return path
 
 
+@checked(name=one_of(*PICTURES))
 def load(name: str) -> Rendered:
     """The cached picture ``name`` (a key of :data:`PICTURES`), as computed by
     ``python -m mlcourse.fractal --render <name>``."""
@@ -729,6 +735,7 @@ def load(name: str) -> Rendered:
                     meta["wall"], meta["threads"], meta["command"])
 
 
+@checked(start=each(real, 2), levels=count, resolution=size, steps=size, width=size)
 def find_boundary_point(start: tuple[float, float], levels: int, *, resolution: int = 64,
                         steps: int = 1000, width: int = 8, seed: int = 0) -> tuple[float, float]:
     """Close in on the trainability boundary near ``start`` (log10 η₀, log10 η₁): compute the square
@@ -883,12 +890,14 @@ def box_count(mask: Tensor | np.ndarray) -> BoxCount:
     return BoxCount(sizes, counts, float(-slope), -np.diff(logn) / np.diff(logs))
 
 
+@checked(mask=tensor(2), shapes=dict(mask="r c"))
 def box_counting_dimension(mask: Tensor | np.ndarray) -> float:
     """The box-counting dimension of ``mask`` (see :func:`box_count`): 1 for a smooth curve, 2 for a
     set that fills an area, in between for a fractal."""
     return box_count(mask).dimension
 
 
+@checked
 def shuffled(values: Tensor | np.ndarray, seed: int = 0) -> np.ndarray:
     """The speckle control: the same pixel values in a random order. It keeps the fraction of each
     sign and destroys every spatial structure, so its boundary is pure noise at every scale."""
@@ -934,6 +943,7 @@ class DimensionCheck:
         return self.fit.dimension if self.resolved else None
 
 
+@checked(shapes=dict(trained="r c"))
 def dimension_check(trained: np.ndarray, seed: int = 0) -> DimensionCheck:
     """Box-count the boundary of a picture (``trained`` [R, R], bool) and check that it is resolved:
     a straight log-log plot (spread ≤ :data:`MAX_SPREAD`), box counts at least :data:`MIN_CONTRAST`
@@ -967,6 +977,7 @@ def _polyline(vertices: np.ndarray, resolution: int, per_pixel: int = 8) -> np.n
     return _cover(p[:, 0], p[:, 1], resolution)
 
 
+@checked(resolution=size)
 def known_sets(resolution: int) -> dict[str, tuple[np.ndarray, float]]:
     """Sets of known box-counting dimension, each rasterised as the pixels it touches in a
     [resolution]² image: name → (mask, dimension).

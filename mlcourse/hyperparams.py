@@ -26,7 +26,7 @@ from typing import Callable
 import numpy as np
 import torch
 from torch.func import vmap
-from mlcourse.inputs import checked, count, each, nonnegative, positive, size, tensor
+from mlcourse.inputs import checked, count, each, nonnegative, number_or_each, positive, size, tensor
 
 Array = np.ndarray | torch.Tensor
 DTYPE = torch.float64
@@ -240,6 +240,7 @@ def reestimate(Phi: Array, t: Array, alpha: float = 1.0, beta: float = 1.0, *, f
 # ---------------------------------------------------------------- a metaparameter: gradient descent
 
 
+@checked(alpha=positive, beta=positive, lr=positive, steps=number_or_each(count))
 def gd_weights(Phi: Array, t: Array, alpha: float, beta: float, lr: float, steps: int | list[int] | range,
                w0: Array | None = None) -> torch.Tensor:
     """Gradient descent on the penalized error E(w) = β/2 ‖t − Φw‖² + α/2 ‖w‖² (PRML 3.79), whose

@@ -276,6 +276,13 @@ def each(rule: Rule, length: int | None = None) -> Rule:
     return check
 
 
+def number_or_each(rule: Rule) -> Rule:
+    """One number following ``rule``, or a tuple, list or range of them (e.g. one noise level per coordinate)."""
+    def check(value: Any, name: str) -> Any:
+        return each(rule)(value, name) if isinstance(value, (tuple, list, range)) else rule(value, name)
+    return check
+
+
 def pairs_of(rule: Rule) -> Rule:
     """A sequence of (lo, hi) pairs, e.g. search bounds; each entry follows ``rule``."""
     inner = each(rule, 2)

@@ -42,8 +42,8 @@ from torch.func import grad, jvp, vmap
 
 from mlcourse import runtime
 from mlcourse.runtime import Device
-from mlcourse.inputs import (checked, count, each, fraction, learning_rate, nonnegative, one_of, positive,
-                             probability, size, tensor)
+from mlcourse.inputs import (checked, count, each, fraction, learning_rate, nonnegative, number_or_each, one_of, positive,
+                             probability, real, size, tensor)
 
 State = dict[str, Tensor | int]
 Rule = Callable[..., tuple[Tensor, State]]
@@ -232,6 +232,7 @@ def hutchinson_diag(matvec: Callable[[Tensor], Tensor], n: int, samples: int, *,
     return (est.abs() if absolute else est).mean(0)
 
 
+@checked(n=size, samples=size)
 def hutchinson_samples(matvec: Callable[[Tensor], Tensor], n: int, samples: int, *,
                        generator: torch.Generator | None = None, dtype: torch.dtype = torch.float64,
                        device: Device = "cpu") -> Tensor:
@@ -262,6 +263,7 @@ def diagonal_quadratic(eigenvalues: Sequence[float]) -> Objective:
     return f
 
 
+@checked(eigenvalues=tensor(), lr=tensor(lo=0, lo_open=True), momentum=tensor(lo=0, hi=1, hi_open=True))
 def mode_rates(eigenvalues, lr, momentum=0.0, nesterov: bool = False) -> Tensor:
     """The rate at which each eigen-mode of a quadratic shrinks per step, for gradient descent
     (``momentum`` 0), heavy-ball momentum in torch's form (b ← βb + g, x ← x − ηb) or, with
@@ -284,6 +286,7 @@ def mode_rates(eigenvalues, lr, momentum=0.0, nesterov: bool = False) -> Tensor:
     return torch.maximum(((trace + root) / 2).abs(), ((trace - root) / 2).abs())
 
 
+@checked(lam_min=positive, lam_max=positive)
 def best_gd(lam_min: float, lam_max: float) -> tuple[float, float]:
     """Gradient descent's optimal step η = 2/(λ_min + λ_max) and its rate (κ − 1)/(κ + 1), κ = λ_max/λ_min:
     the step that makes the flattest and the steepest mode shrink equally fast."""
@@ -293,6 +296,7 @@ def best_gd(lam_min: float, lam_max: float) -> tuple[float, float]:
     return 2 / (lam_min + lam_max), (kappa - 1) / (kappa + 1)
 
 
+@checked(lam_min=positive, lam_max=positive)
 def best_momentum(lam_min: float, lam_max: float) -> tuple[float, float, float]:
     """Heavy-ball momentum's optimal (η, β, rate) on a quadratic with eigenvalues in [λ_min, λ_max]
     (Polyak 1964): η = (2/(√λ_min + √λ_max))², β = ((√κ − 1)/(√κ + 1))², rate (√κ − 1)/(√κ + 1) —
@@ -305,6 +309,7 @@ def best_momentum(lam_min: float, lam_max: float) -> tuple[float, float, float]:
 
 
 
+@checked(lam_min=positive, lam_max=positive)
 def best_nesterov(lam_min: float, lam_max: float) -> tuple[float, float, float]:
     """Nesterov momentum's optimal (η, β, rate) on a quadratic with eigenvalues in [λ_min, λ_max]
     (Lessard, Recht & Packard 2016): η = 4/(3λ_max + λ_min), β = (√(3κ + 1) − 2)/(√(3κ + 1) + 2),
@@ -400,7 +405,7 @@ def _grad_and_hvp(f: Objective, x: Tensor,
     return g.detach(), v * hv
 
 
-@checked(x0=tensor(1), steps=count)
+@checked(x0=tensor(1), steps=count, noise=number_or_each(nonnegative))
 def run(optimizer: str | Rule, f: Objective, x0, steps: int, *, seed: int = 0,
         noise: float | Sequence[float] = 0.0, device: Device = "cpu", dtype: torch.dtype = torch.float64,
         **hyper) -> Tensor:
@@ -488,6 +493,7 @@ def gradient_flow(f: Objective, x0, time: float, substeps: int = 2000,
 
 # --- the implicit bias of SGD noise: the scalar product u·v --------------------------------------
 
+@checked(n=size, noise=nonnegative)
 def scalar_regression(n: int = 32, *, noise: float = 0.5, seed: int = 0) -> tuple[Tensor, Tensor]:
     """n points x ~ N(0, 1), y = x + noise·ε (float64): data for the model f(x) = u·v·x."""
     if n < 2 or noise < 0:
@@ -497,6 +503,7 @@ def scalar_regression(n: int = 32, *, noise: float = 0.5, seed: int = 0) -> tupl
     return x, x + noise * torch.randn(n, generator=gen, dtype=torch.float64)
 
 
+@checked(start=each(real, 2), steps=count, lr=learning_rate, batch=size, shapes=dict(x="n", y="n"))
 def product_path(x: Tensor, y: Tensor, start: tuple[float, float], steps: int, *, lr: float,
                  batch: int | None = None, seed: int = 0) -> Tensor:
     """(S)GD on L(u, v) = ½ mean_k (u v x_k − y_k)²; returns the path [steps + 1, 2] of (u, v).
@@ -531,6 +538,7 @@ def product_path(x: Tensor, y: Tensor, start: tuple[float, float], steps: int, *
     return torch.tensor(path, dtype=torch.float64)
 
 
+@checked(shapes=dict(path="... 2", x="n", y="n"))
 def product_sharpness(path: Tensor, x: Tensor, y: Tensor) -> Tensor:
     """The largest eigenvalue of the Hessian of L(u, v) = ½ mean (u v x − y)² at each row of ``path``.
 
@@ -545,6 +553,7 @@ def product_sharpness(path: Tensor, x: Tensor, y: Tensor) -> Tensor:
 
 
 
+@checked(shapes=dict(path="... 2", x="n", y="n"))
 def product_valley_sharpness(path: Tensor, x: Tensor, y: Tensor) -> Tensor:
     """For each (u, v) of ``path``: the sharpness of the minimum with the same imbalance u² − v²,
     mean(x²)·√((u² − v²)² + 4c²), c = Σxy/Σx² — at a minimum uv = c, so (u² + v²)² = (u² − v²)² + 4c².
@@ -714,6 +723,8 @@ def train_mlp(x: Tensor, y: Tensor, x_test: Tensor, y_test: Tensor, *, method: s
     return history
 
 
+@checked(lr=learning_rate, momentum=fraction, sizes=each(size), batch=size,
+          shapes=dict(x="n d", y="n", x_val="m d", y_val="m"))
 def sgd_epochs(x: Tensor, y: Tensor, x_val: Tensor, y_val: Tensor, *, lr: float, momentum: float = 0.0,
                sizes: tuple[int, ...] = (20, 100, 100, 10), batch: int = 50, seed: int = 0):
     """Train a tanh MLP by mini-batch SGD with heavy-ball momentum (torch's form) on cross-entropy,
@@ -850,6 +861,8 @@ def tune_sgd(W: Tensor, y: Tensor, theta: Tensor, steps: int = 100,
     return float(lrs[best]), float(means[best])
 
 
+@checked(steps=count, lrs=tensor(1, lo=0, lo_open=True), momenta=each(fraction),
+          shapes=dict(W="n d d", y="n d", theta="n d", lrs="k"))
 @checked(steps=count, shapes=dict(W="n d d", y="n d", theta="n d"))
 def tune_momentum(W: Tensor, y: Tensor, theta: Tensor, steps: int = 100, lrs: Tensor | None = None,
                   momenta: Sequence[float] = (0.5, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98)) -> tuple[float, float, float]:

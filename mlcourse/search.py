@@ -36,8 +36,8 @@ from typing import Callable, Sequence
 
 import torch
 from torch import Tensor
-from mlcourse.inputs import (checked, count, integer, need, nonnegative, number, one_of, pairs_of, positive,
-                             real, size, tensor)
+from mlcourse.inputs import (checked, count, each, integer, need, nonnegative, number, one_of, pairs_of,
+                             positive, real, size, tensor)
 
 from mlcourse import runtime
 
@@ -416,6 +416,7 @@ def hyperband(train: Callable[[Tensor, float], float], sample: Callable[[torch.G
 OPTUNA_SAMPLERS = ("tpe", "gp", "random")
 
 
+@checked(n=size)
 def optuna_minimize(f: Objective, bounds: Bounds, n: int, *, sampler: str = "tpe",
                     seed: int = 0) -> tuple[Tensor, Tensor]:
     """Minimize f with an Optuna study of ``n`` trials: ``sampler`` "tpe" (``TPESampler``: a density
@@ -456,6 +457,7 @@ METHODS: dict[str, Callable[..., tuple[Tensor, Tensor]]] = {
 """The methods :func:`compare` knows, by the name a table shows."""
 
 
+@checked(n=size, seeds=size, methods=each(one_of(*METHODS)))
 def compare(f: Objective, bounds: Bounds, n: int, seeds: int, methods: Sequence[str] = tuple(METHODS),
             progress=False) -> dict[str, Tensor]:
     """Run every method of ``methods`` for ``n`` evaluations with seeds 0 … seeds − 1; returns, per
@@ -470,6 +472,7 @@ def compare(f: Objective, bounds: Bounds, n: int, seeds: int, methods: Sequence[
 DATA_DIR = Path(__file__).parent / "data"
 
 
+@checked(n=size, seeds=size, methods=each(one_of(*METHODS)))
 def cached_comparison(name: str, f: Objective, bounds: Bounds, n: int, seeds: int, *,
                       methods: Sequence[str] = tuple(METHODS), recompute: bool = False,
                       path: Path | str | None = None) -> dict[str, Tensor]:

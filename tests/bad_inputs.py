@@ -52,6 +52,13 @@ F64 = torch.float64
 NOT_WALKED = {
     "maml.main": "the command line that retrains and overwrites the committed checkpoints",
     "hypernets.main": "the command line that retrains and overwrites the cached runs",
+    **{f"fractal.{name}": f"a frozen record of {made}'s results (not inputs), built by {made}, which is walked"
+       for name, made in (("BoxCount", "box_count"), ("DimensionCheck", "dimension_check"), ("Rendered", "load"))},
+    "evidence.DegreeSelection": ("a frozen record of select_degree_by_gd_bound's results (not inputs), built by it, "
+                                 "which is walked"),
+    "fractal.main": "the command line that re-renders and overwrites the cached pictures",
+    "fractal.save": "writes mlcourse/data/fractal_<name>.npz, the committed cache (its arguments come from "
+                    "render, which is walked)",
 }
 
 # Arguments whose names say that a negative value means nothing (a rate, a scale, a tolerance, a
@@ -153,9 +160,16 @@ def fixtures() -> SimpleNamespace:
     F.H_sat = torch.where(torch.randn(6, 2, 3, generator=gen(19)) > 0, 1.0, -1.0).double()
     F.losses21 = torch.linspace(1, 0.5, 21, dtype=F64).repeat(2, 1)
     F.grid3 = torch.tensor([[-1.0, -2.0, 3.0], [-1.0, 2.0, 3.0], [1.0, 2.0, 3.0]], dtype=F64)
-    yy, xx = torch.meshgrid(torch.arange(32.0), torch.arange(32.0), indexing="ij")
-    F.mask = ((xx - 16) ** 2 + (yy - 16) ** 2 - 100).abs() < 12
-    F.sizes = fractal.box_sizes(32)
+    yy, xx = torch.meshgrid(torch.arange(256.0), torch.arange(256.0), indexing="ij")
+    F.mask = ((xx - 128) ** 2 + (yy - 128) ** 2 - 100**2).abs() < 150  # a ring: the smallest mask box_count takes
+    F.disc = (xx - 128) ** 2 + (yy - 128) ** 2 < 100**2
+    F.sizes = fractal.box_sizes(256)
+    F.pic = fractal.Picture("tiny", "a tiny window", (-1.0, 0.0), (-1.0, 0.0), steps=21, resolution=3, width=2)
+    F.bc = fractal.BoxCount(np.array([2, 4, 8]), np.array([400, 200, 100]), 1.0, np.array([1.0, 1.0]))
+    F.xs8, F.ys8 = optimizers.scalar_regression(8)
+    F.path3 = optimizers.product_path(F.xs8, F.ys8, (2.0, 0.5), 3, lr=0.1)
+    from mlcourse import double_descent
+    F.wbeta = double_descent.weak_features_beta(6)
     return F
 
 
@@ -415,8 +429,65 @@ def _recipes(F: SimpleNamespace) -> dict[str, Callable[[], dict[str, Any]]]:
         "fractal.boundary_mask": lambda: dict(values=F.grid3),
         "fractal.box_sizes": lambda: dict(side=32),
         "fractal.box_counts": lambda: dict(mask=F.mask, sizes=F.sizes),
+        "fractal.outcome": lambda: dict(losses=F.losses21),
+        "fractal.Picture": lambda: dict(name="tiny", title="a tiny window", x=(-1.0, 0.0), y=(-1.0, 0.0), steps=21,
+                                        resolution=3, width=2),
+        "fractal.zoom_window": lambda: dict(centre=(0.0, 0.0), level=1),
+        "fractal.render": lambda: dict(picture=F.pic, resolution=3, steps=21),
+        "fractal.load": lambda: dict(name="tanh"),
+        "fractal.find_boundary_point": lambda: dict(start=(0.0, 0.0), levels=1, resolution=4, steps=21, width=2),
+        "fractal.box_count": lambda: dict(mask=F.mask),
         "fractal.box_counting_dimension": lambda: dict(mask=F.mask),
+        "fractal.shuffled": lambda: dict(values=F.grid3),
+        "fractal.dimension_check": lambda: dict(trained=F.disc.numpy()),
+        "fractal.known_sets": lambda: dict(resolution=64),
+        # added with lectures 01–03, 07 and 08
+        "hyperparams.gd_weights": lambda: dict(Phi=F.Phi, t=F.t, alpha=0.5, beta=10.0, lr=F.elbo_lr, steps=3),
+        "evidence.entropy_change_per_eigenvalue": lambda: dict(lr_lambda=torch.tensor([0.1, 0.5], dtype=F64)),
+        "evidence.quadratic_gd_cloud": lambda: dict(H=F.H, lr=0.1, steps=3, n=10),
+        "evidence.sample_entropy_gaussian": lambda: dict(points=torch.randn(20, 2, generator=F.gen(20), dtype=F64)),
+        "evidence.linear_gaussian_heldout": lambda: dict(Phi=F.Phi, t=F.t, Phi_val=F.Phi[::2], t_val=F.t[::2],
+                                                         alpha=0.5, beta=10.0, lr=F.elbo_lr, steps=3),
+        "evidence.moment_propagation_elbo": lambda: dict(Phi=F.Phi, t=F.t, alpha=0.5, beta=10.0, lr=F.elbo_lr, steps=3),
+        "evidence.select_degree_by_gd_bound": lambda: dict(x=F.x, t=F.t, x_val=F.x[::2], t_val=F.t[::2], degrees=[0, 1],
+                                                           alpha=0.5, beta=10.0, steps=5),
+        "duality.untrained_lsa": lambda: dict(),
+        "duality.compare_icl_to_finetuning": lambda: dict(icl=F.lsa, finetune_lr=1.0, n_prompts=20, n_queries=2,
+                                                          n_context=4, zero_shot=duality.LinearSelfAttention(2), tol=0.3),
+        "optimizers.hutchinson_samples": lambda: dict(matvec=lambda v: 2 * v, n=3, samples=4),
+        "optimizers.diagonal_quadratic": lambda: dict(eigenvalues=[1.0, 4.0]),
+        "optimizers.mode_rates": lambda: dict(eigenvalues=torch.tensor([1.0, 4.0], dtype=F64), lr=0.1, momentum=0.5),
+        **{f"optimizers.{name}": (lambda: dict(lam_min=1.0, lam_max=4.0))
+           for name in ("best_gd", "best_momentum", "best_nesterov")},
+        "optimizers.scalar_regression": lambda: dict(n=8),
+        "optimizers.product_path": lambda: dict(x=F.xs8, y=F.ys8, start=(2.0, 0.5), steps=3, lr=0.1),
+        "optimizers.product_sharpness": lambda: dict(path=F.path3, x=F.xs8, y=F.ys8),
+        "optimizers.product_valley_sharpness": lambda: dict(path=F.path3, x=F.xs8, y=F.ys8),
+        "optimizers.sgd_epochs": lambda: dict(x=F.teacher[0], y=F.teacher[1], x_val=F.teacher[2], y_val=F.teacher[3],
+                                              lr=0.1, sizes=(3, 4, 2), batch=5),
+        "optimizers.tune_momentum": lambda: dict(W=F.quad[0], y=F.quad[1], theta=F.quad[2], steps=2,
+                                                 lrs=torch.tensor([1e-3, 1e-2]), momenta=(0.5, 0.9)),
+        "search.optuna_minimize": lambda: dict(f=F.sphere, bounds=F.bounds, n=3),
+        "search.compare": lambda: dict(f=F.sphere, bounds=F.bounds, n=4, seeds=1, methods=("random search",)),
+        "search.cached_comparison": lambda: dict(name="sphere", f=F.sphere, bounds=F.bounds, n=4, seeds=1,
+                                                 methods=("random search",), recompute=True,
+                                                 path=Path(_scratch()) / "comparison.pt"),
+        "double_descent.dropout_least_squares": lambda: dict(X=F.Xl, y=F.yl, rate=0.3),
+        "double_descent.smallest_singular_value": lambda: dict(n=4, d=3, trials=2),
+        "double_descent.weak_features_beta": lambda: dict(total=6),
+        "double_descent.weak_features_theory": lambda: dict(n=5, p=3, beta=F.wbeta, sigma=0.5),
+        "double_descent.weak_features_curve": lambda: dict(n=5, p_values=[2, 4], beta=F.wbeta, sigma=0.5, trials=2),
+        "double_descent.memorization_run": lambda: dict(corruption=0.2, n_train=20, n_test=20, input_dim=3, classes=2,
+                                                        width=8, max_steps=5),
     }
+
+
+@functools.cache
+def _scratch() -> str:
+    """A folder for files a walked call writes (cached_comparison's cache)."""
+    import tempfile
+
+    return tempfile.mkdtemp(prefix="mlcourse-bad-inputs-")
 
 
 @functools.cache

@@ -27,6 +27,12 @@ EXEMPT = {  # (callable, argument, mutation) → why the answer is right althoug
         "loss curves of diverged networks are non-finite by design: the measure maps NaN and inf "
         "to max_value (documented)"),
     ("fractal.convergence_measure", "losses", "inf"): "as for NaN: a diverged loss is inf by design",
+    ("fractal.outcome", "losses", "nan"): (
+        "as for convergence_measure: a diverged loss curve is non-finite by design, and outcome says so (code 2)"),
+    ("fractal.outcome", "losses", "inf"): "as for NaN: a diverged loss is inf by design (code 2)",
+    ("fractal.Picture", "name", "unknown-name"): "a new picture's name is free text (it names its cache file)",
+    ("fractal.Picture", "title", "unknown-name"): "a title is free text",
+    ("search.cached_comparison", "name", "unknown-name"): "a new comparison's name is free text (it names its cache)",
     ("hypernets.pareto_toy_losses", "x", "trailing-dim"): (
         "x is [..., d]: a trailing 1 makes every entry a point of dimension d = 1, a valid batch"),
     **{(f"optimizers.{name}", "x0", label): X0_INTO_F
