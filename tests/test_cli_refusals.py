@@ -61,7 +61,7 @@ def test_unknown_lecture_numbers_exit_2_in_one_line_and_touch_nothing(checkout: 
 
 
 @pytest.mark.parametrize("args", [("build", "00"), ("check",), ("slides", "00"), ("lab",), ("site",),
-                                  ("start", "00", "--no-lab")])
+                                  ("start", "00", "--no-lab"), ("release", "students")])
 def test_outside_a_checkout_every_command_says_why(tmp_path: Path, args: tuple) -> None:
     done = _cli(*args, cwd=tmp_path)
     assert done.returncode == 2

@@ -259,10 +259,9 @@ def cmd_grade(args: argparse.Namespace, _extra: list[str]) -> int:
 
 
 def cmd_release(args: argparse.Namespace, _extra: list[str]) -> int:
-    from mlcourse.course.notebooks import repo_root
     from mlcourse.course.release import build_release, leaks
 
-    root = repo_root()
+    root = _checkout("release")
     try:
         written = build_release(Path(args.out), root, force=args.force, binder=args.binder, git=args.git)
     except (ValueError, FileExistsError, OSError) as exc:
