@@ -247,6 +247,18 @@ def as_tensor(value: Any, name: str) -> torch.Tensor:
     raise TypeError(f"{name} must be a tensor or an array of numbers, got {_show(value)}")
 
 
+def finite_numbers(value: Any, name: str) -> Any:
+    """A number or an array-like of numbers, all finite, handed over *unchanged* (for functions that
+    convert it themselves, e.g. to float64: converting here would round a Python float to float32)."""
+    t = as_tensor(value, name)
+    if t.is_floating_point() or t.is_complex():
+        if not bool(torch.isfinite(t).all()):
+            raise ValueError(f"{name} must be finite, got {_show(value)} with NaN or infinite entries")
+    elif t.dtype == torch.bool:
+        raise TypeError(f"{name} must be numbers, got booleans")
+    return value
+
+
 def array(*, finite: bool = True) -> Rule:
     """A numpy float array (tensors and lists converted), entries finite."""
     def rule(value: Any, name: str) -> np.ndarray:
@@ -277,8 +289,11 @@ def each(rule: Rule, length: int | None = None) -> Rule:
 
 
 def number_or_each(rule: Rule) -> Rule:
-    """One number following ``rule``, or a tuple, list or range of them (e.g. one noise level per coordinate)."""
+    """One number following ``rule``, or a tuple, list, range, tensor or array of them (e.g. one noise level per coordinate)."""
     def check(value: Any, name: str) -> Any:
+        if isinstance(value, (torch.Tensor, np.ndarray)) and value.ndim > 0:  # one per entry: checked, kept as given
+            each(rule)(value.tolist() if value.ndim == 1 else value.reshape(-1).tolist(), name)
+            return value
         return each(rule)(value, name) if isinstance(value, (tuple, list, range)) else rule(value, name)
     return check
 

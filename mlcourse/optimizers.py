@@ -42,8 +42,8 @@ from torch.func import grad, jvp, vmap
 
 from mlcourse import runtime
 from mlcourse.runtime import Device
-from mlcourse.inputs import (checked, count, each, fraction, learning_rate, nonnegative, number_or_each, one_of, positive,
-                             probability, real, size, tensor)
+from mlcourse.inputs import (checked, count, each, finite_numbers, fraction, learning_rate, nonnegative, number_or_each,
+                             one_of, positive, probability, real, size, tensor)
 
 State = dict[str, Tensor | int]
 Rule = Callable[..., tuple[Tensor, State]]
@@ -263,7 +263,7 @@ def diagonal_quadratic(eigenvalues: Sequence[float]) -> Objective:
     return f
 
 
-@checked(eigenvalues=tensor(), lr=tensor(lo=0, lo_open=True), momentum=tensor(lo=0, hi=1, hi_open=True))
+@checked(eigenvalues=finite_numbers, lr=finite_numbers, momentum=finite_numbers)
 def mode_rates(eigenvalues, lr, momentum=0.0, nesterov: bool = False) -> Tensor:
     """The rate at which each eigen-mode of a quadratic shrinks per step, for gradient descent
     (``momentum`` 0), heavy-ball momentum in torch's form (b ← βb + g, x ← x − ηb) or, with
