@@ -717,12 +717,11 @@ def save(picture: Picture, values: Tensor, codes: Tensor, seconds: float, wall: 
     return path
 
 
-@checked(name=one_of(*PICTURES))
 def load(name: str) -> Rendered:
     """The cached picture ``name`` (a key of :data:`PICTURES`), as computed by
     ``python -m mlcourse.fractal --render <name>``."""
     if name not in PICTURES:
-        raise ValueError(f"unknown picture {name!r}: choose from {', '.join(PICTURES)}")
+        raise ValueError(f"unknown picture {name!r}: name must be one of {', '.join(PICTURES)}")
     path = PICTURES[name].path()
     if not path.exists():
         raise FileNotFoundError(f"{path} is missing: run python -m mlcourse.fractal --render {name}")
