@@ -535,6 +535,7 @@ def evaluate_tasks(learner: Learner, *, n_tasks: int = 600, k_shot: int = 10,
         return wanted, vmap(curve)(*tasks).double().cpu()  # [n_tasks, len(wanted)]
 
 
+@checked(n_tasks=size, k_shot=size, steps=each(count), n_query=size)
 def evaluate(learner: Learner, *, n_tasks: int = 600, k_shot: int = 10,
              steps: tuple[int, ...] = (0, 1, 5, 10), n_query: int = 100,
              seed: int = 1234) -> dict[int, tuple[float, float]]:

