@@ -35,6 +35,7 @@ from typing import Callable, Iterable, Sequence
 import torch
 
 from mlcourse import runtime
+from mlcourse.inputs import checked, count, each, fraction, nonnegative, positive, probability, size, tensor
 
 Progress = bool | Callable[..., Iterable]
 
@@ -72,6 +73,7 @@ def _unit_vectors(generator: torch.Generator, count: int, dim: int) -> torch.Ten
 # --------------------------------------------------------------------------- estimators
 
 
+@checked(ridge=nonnegative, shapes=dict(X="... n d", y="... n k"))
 def least_squares(X: torch.Tensor, y: torch.Tensor, ridge: float = 0.0) -> torch.Tensor:
     """Ridge estimate ``β̂ = argmin ‖y − Xβ‖² + λ‖β‖²``; for ``ridge = 0`` the min-norm solution
     ``β̂ = X⁺y`` (the limit λ → 0⁺, what gradient descent from zero converges to).
@@ -97,6 +99,7 @@ def least_squares(X: torch.Tensor, y: torch.Tensor, ridge: float = 0.0) -> torch
     return X.mT @ torch.linalg.solve(X @ X.mT + ridge * eye, y)
 
 
+@checked(rate=fraction, shapes=dict(X="... n d", y="... n k"))
 def dropout_least_squares(X: torch.Tensor, y: torch.Tensor, rate: float) -> torch.Tensor:
     """The minimizer of the *expected* squared loss when every feature is dropped independently with
     probability ``rate`` and the survivors are scaled by 1/(1 − rate) (inverted dropout):
@@ -120,6 +123,7 @@ def dropout_least_squares(X: torch.Tensor, y: torch.Tensor, rate: float) -> torc
 # --------------------------------------------------------------------------- sample-wise: linear model
 
 
+@checked(n=size, d=size, sigma=nonnegative, beta_norm=nonnegative)
 def minnorm_risk_theory(n: int, d: int, sigma: float, beta_norm: float = 1.0) -> float:
     """Expected excess risk ``E‖β̂ − β‖²`` of min-norm least squares, x ~ N(0, I_d), noise σ:
 
@@ -142,6 +146,7 @@ def minnorm_risk_theory(n: int, d: int, sigma: float, beta_norm: float = 1.0) ->
     return math.inf
 
 
+@checked(n=size, d=size, trials=size)
 def smallest_singular_value(n: int, d: int, *, trials: int = 5, seed: int = 0) -> float:
     """Median over ``trials`` of the smallest nonzero-rank singular value of an n × d standard normal
     matrix: ≈ |√d − √n| for large n and d (the edge of the Marchenko–Pastur law), so ≈ 0 at n = d.
@@ -151,6 +156,7 @@ def smallest_singular_value(n: int, d: int, *, trials: int = 5, seed: int = 0) -
     return float(torch.linalg.svdvals(_randn(g, trials, n, d))[:, -1].median())
 
 
+@checked(d=size, sigma=nonnegative, beta_norm=nonnegative)
 def optimal_ridge(d: int, sigma: float, beta_norm: float = 1.0) -> float:
     """The penalty ``λ* = dσ²/‖β‖²`` that minimizes the expected risk for every n (Nakkiran et al.
     2021, "Optimal regularization can mitigate double descent"): the posterior mean under the prior
@@ -162,6 +168,7 @@ def optimal_ridge(d: int, sigma: float, beta_norm: float = 1.0) -> float:
     return d * sigma**2 / beta_norm**2
 
 
+@checked(n=size, d=size, sigma=nonnegative, ridge=nonnegative, beta_norm=nonnegative)
 def ridge_risk_theory(n: int, d: int, sigma: float, ridge: float, beta_norm: float = 1.0) -> float:
     """Asymptotic excess risk of ridge (d, n → ∞, γ = d/n fixed), isotropic Gaussian inputs:
 
@@ -184,6 +191,7 @@ def ridge_risk_theory(n: int, d: int, sigma: float, ridge: float, beta_norm: flo
     return (beta_norm**2 * u * (u + lam) / gamma + sigma**2 * (gamma - u)) / s
 
 
+@checked(n=size, d=size, sigma=nonnegative, ridge=nonnegative, trials=size, beta_norm=nonnegative)
 def linear_risk(n: int, d: int, sigma: float, *, ridge: float = 0.0, trials: int = 20, seed: int = 0,
                 beta_norm: float = 1.0, device: str | torch.device | None = None) -> tuple[float, float]:
     """Monte-Carlo excess risk ``‖β̂ − β‖²`` (= E_x[(xᵀβ̂ − xᵀβ)²] for x ~ N(0, I_d)) of the min-norm
@@ -205,6 +213,7 @@ def linear_risk(n: int, d: int, sigma: float, *, ridge: float = 0.0, trials: int
 # --------------------------------------------------------------------------- model-wise: random features
 
 
+@checked(W=tensor(2))
 def random_relu_features(X: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
     """``φ(x) = max(0, Wᵀx)``: one ReLU feature per column of W (shape (input_dim, p))."""
     if X.shape[-1] != W.shape[0]:
@@ -213,6 +222,8 @@ def random_relu_features(X: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
     return torch.relu(X @ W)
 
 
+@checked(p_values=each(size), n_train=size, input_dim=size, noise=nonnegative, ridge=nonnegative,
+         n_test=size, draws=size, dropout=fraction)
 def random_features_curve(p_values: Sequence[int], *, n_train: int = 100, input_dim: int = 10,
                           noise: float = 0.1, ridge: float = 0.0, dropout: float = 0.0, n_test: int = 2000,
                           draws: int = 10,
@@ -260,6 +271,7 @@ def random_features_curve(p_values: Sequence[int], *, n_train: int = 100, input_
 # --------------------------------------------------------------------------- model-wise with a fixed task: weak features
 
 
+@checked(total=size, decay=nonnegative)
 def weak_features_beta(total: int, decay: float = 0.5) -> torch.Tensor:
     """The fixed coefficients of the weak-features task: β_j ∝ j^(−decay), j = 1 … total, ‖β‖ = 1 —
     the first features carry the most signal (decay 0: every feature carries the same). Shape (total,)."""
@@ -268,6 +280,7 @@ def weak_features_beta(total: int, decay: float = 0.5) -> torch.Tensor:
     return beta / beta.norm()
 
 
+@checked(n=size, p=size, sigma=nonnegative, shapes=dict(beta="P"))
 def weak_features_theory(n: int, p: int, beta: torch.Tensor, sigma: float) -> float:
     """Expected excess risk E[(xᵀβ̂ − xᵀβ)²] of min-norm least squares that uses only the first p of
     the D = len(β) features, x ~ N(0, I_D), y = xᵀβ + σε (Belkin, Hsu & Xu 2019, Theorem 1, minus
@@ -291,6 +304,7 @@ def weak_features_theory(n: int, p: int, beta: torch.Tensor, sigma: float) -> fl
     return math.inf
 
 
+@checked(n=size, p_values=each(size), sigma=nonnegative, ridge=nonnegative, trials=size, shapes=dict(beta="P"))
 def weak_features_curve(n: int, p_values: Sequence[int], beta: torch.Tensor, sigma: float, *,
                         ridge: float = 0.0, trials: int = 20, seed: int = 0,
                         device: str | torch.device | None = None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -319,6 +333,8 @@ def weak_features_curve(n: int, p_values: Sequence[int], beta: torch.Tensor, sig
 # --------------------------------------------------------------------------- memorization: random labels
 
 
+@checked(corruption=probability, n_train=size, n_test=size, input_dim=size, classes=size, width=size,
+          lr=positive, momentum=fraction, max_steps=count)
 def memorization_run(corruption: float, *, n_train: int = 500, n_test: int = 2000, input_dim: int = 20,
                      classes: int = 10, width: int = 256, lr: float = 0.05, momentum: float = 0.9,
                      max_steps: int = 2000, seed: int = 0) -> dict:
@@ -369,6 +385,7 @@ def memorization_run(corruption: float, *, n_train: int = 500, n_test: int = 200
 # --------------------------------------------------------------------------- epoch-wise: two time scales
 
 
+@checked(n_train=size, d_fast=size, d_slow=size, slow_scale=positive, noise=nonnegative, draws=size)
 def two_scale_problem(n_train: int, d_fast: int, d_slow: int, slow_scale: float, noise: float,
                       generator: torch.Generator, draws: int = 1) -> tuple[torch.Tensor, ...]:
     """Data for epoch-wise double descent (the linear model of Heckel & Yilmaz 2021): features
@@ -385,6 +402,8 @@ def two_scale_problem(n_train: int, d_fast: int, d_slow: int, slow_scale: float,
     return X, y, beta, scale
 
 
+@checked(epochs=size, n_train=size, d_fast=size, d_slow=size, slow_scale=positive, noise=nonnegative,
+         lr=positive, draws=size, points=size)
 def epochwise_curve(epochs: int = 10_000, *, n_train: int = 100, d_fast: int = 50, d_slow: int = 10,
                     slow_scale: float = 0.05, noise: float = 0.5, lr: float | None = None,
                     equalize: bool = False, draws: int = 10, points: int = 60, seed: int = 0,

@@ -28,6 +28,7 @@ from torch import Tensor, nn
 from torch.func import grad, vmap
 
 from mlcourse import runtime
+from mlcourse.inputs import checked, fraction, need, nonnegative, positive, size
 
 DATA = Path(__file__).parent / "data"
 CACHE = DATA / "duality_lsa.pt"
@@ -42,6 +43,7 @@ def _need(cond: bool, message: str) -> None:
 
 # --- 1. attention, primal and dual form -------------------------------------------------------------
 
+@checked
 def linear_attention(keys: Tensor, values: Tensor, queries: Tensor) -> Tensor:
     """Unnormalised linear dot attention: ``Σ_t values_t (keys_t · query)`` (Irie et al. 2022, eq. 1).
 
@@ -54,6 +56,7 @@ def linear_attention(keys: Tensor, values: Tensor, queries: Tensor) -> Tensor:
     return attention_weights(keys, queries) @ values
 
 
+@checked
 def attention_weights(keys: Tensor, queries: Tensor) -> Tensor:
     """``α_t = keys_t · query``: keys [T, d_in], queries [..., d_in] → [..., T]."""
     _need(keys.dim() == 2 and queries.dim() >= 1 and queries.shape[-1] == keys.shape[1],
@@ -67,6 +70,8 @@ def _half_mse(Y_hat: Tensor, Y: Tensor) -> Tensor:
     return 0.5 * ((Y_hat - Y) ** 2).sum(-1).mean()
 
 
+@checked(lr=positive, epochs=size, batch_size=size, momentum=fraction,
+         shapes=dict(W0="o i", X="n i", Y="n o"))
 def train_linear_layer(W0: Tensor, X: Tensor, Y: Tensor, *, lr: float, epochs: int = 1,
                        batch_size: int = 1, momentum: float = 0.0,
                        generator: torch.Generator | None = None) -> tuple[Tensor, Tensor, Tensor]:
@@ -107,6 +112,7 @@ def train_linear_layer(W0: Tensor, X: Tensor, Y: Tensor, *, lr: float, epochs: i
     return W, torch.cat(keys), torch.cat(values)
 
 
+@checked(shapes=dict(W0="_ i", x="... i"))
 def dual_forward(W0: Tensor, keys: Tensor, values: Tensor, x: Tensor) -> Tensor:
     """The dual form ``S2(x) = x W0ᵀ + Attention(X, E, x)`` (Irie et al. 2022, eq. 4).
 
@@ -119,6 +125,7 @@ def dual_forward(W0: Tensor, keys: Tensor, values: Tensor, x: Tensor) -> Tensor:
     return x @ W0.T + linear_attention(keys, values, x)
 
 
+@checked(momentum=fraction, batch_size=size)
 def momentum_weights(n_records: int, *, momentum: float, batch_size: int = 1) -> Tensor:
     """How often momentum re-applies each record:
     ``c_t = Σ_{k=0}^{S−1−s_t} μ^k = (1 − μ^{S−s_t})/(1 − μ)``.
@@ -135,6 +142,7 @@ def momentum_weights(n_records: int, *, momentum: float, batch_size: int = 1) ->
     return (1.0 - momentum ** steps_left) / (1.0 - momentum)
 
 
+@checked(momentum=fraction, batch_size=size, shapes=dict(W0="o i", keys="T i", values="T o", x="... i"))
 def momentum_dual_forward(W0: Tensor, keys: Tensor, values: Tensor, x: Tensor, *, momentum: float,
                           batch_size: int = 1) -> Tensor:
     """The dual form of a layer trained by SGD with momentum ``μ``:
@@ -151,6 +159,7 @@ def momentum_dual_forward(W0: Tensor, keys: Tensor, values: Tensor, x: Tensor, *
     return dual_forward(W0, keys, values * c[:, None], x)
 
 
+@checked(lam=fraction, shapes=dict(keys="T d", values="T k", query="... d"))
 def momentum_attention(keys: Tensor, values: Tensor, query: Tensor, *, lam: float) -> Tensor:
     """Attention with momentum, the seed's MoAttn (Dai et al. 2022, §6):
     ``MoAttn = Attention(K, V, q) + Σ_{i=1}^{N−1} λ^{N−i} v_i``, N = number of records.
@@ -175,6 +184,7 @@ def momentum_attention(keys: Tensor, values: Tensor, query: Tensor, *, lam: floa
 
 # --- 2. in-context linear regression (von Oswald et al. 2023) ----------------------------------------
 
+@checked(n_tasks=size, dim=size, n_context=size, x_range=positive)
 def icl_regression_tasks(n_tasks: int, *, dim: int = 10, n_context: int = 10, x_range: float = 1.0,
                          generator: torch.Generator | None = None, device: str | torch.device | None = None,
                          dtype: torch.dtype = torch.float32) -> tuple[Tensor, Tensor, Tensor, Tensor]:
@@ -212,6 +222,7 @@ def _gd_step_one(X: Tensor, y: Tensor, x_q: Tensor, lr: float) -> Tensor:
     return x_q @ w1
 
 
+@checked(lr=nonnegative)
 def gd_step_prediction(X: Tensor, y: Tensor, x_q: Tensor, lr: float) -> Tensor:
     """Prediction at ``x_q`` after one GD step from ``w = 0`` on ``L = 1/(2N) Σ (wᵀx_i − y_i)²``.
 
@@ -225,6 +236,7 @@ def gd_step_prediction(X: Tensor, y: Tensor, x_q: Tensor, lr: float) -> Tensor:
     return f(X, y, x_q)
 
 
+@checked(x_range=positive)
 def uniform_moments(x_range: float = 1.0) -> tuple[float, float]:
     """Second and fourth moments of x ~ U(−r/2, r/2): ``E x² = r²/12``, ``E x⁴ = r⁴/80``."""
     return x_range ** 2 / 12.0, x_range ** 4 / 80.0
@@ -241,6 +253,7 @@ def _trace_moments(dim: int, n_context: int, x_var: float, x_fourth: float) -> t
     return d * s2, d * (d - 1) * s2 ** 2 / N + d * (s2 ** 2 + (x_fourth - s2 ** 2) / N)
 
 
+@checked(lr=nonnegative, dim=size, n_context=size, x_var=positive, x_fourth=positive)
 def one_step_gd_risk(lr: float, *, dim: int = 10, n_context: int = 10, x_var: float = 1 / 12,
                      x_fourth: float = 1 / 80) -> float:
     """Expected loss ``½ E (ŷ − y_q)²`` of the one-step GD predictor, in closed form.
@@ -253,6 +266,7 @@ def one_step_gd_risk(lr: float, *, dim: int = 10, n_context: int = 10, x_var: fl
     return 0.5 * x_var * (dim - 2 * lr * tr_S + lr ** 2 * tr_S2)
 
 
+@checked(dim=size, n_context=size, x_var=positive, x_fourth=positive)
 def optimal_gd_lr(*, dim: int = 10, n_context: int = 10, x_var: float = 1 / 12,
                   x_fourth: float = 1 / 80) -> tuple[float, float, float]:
     """The best one-step learning rate ``η* = E tr S / E tr S²`` (the minimiser of the quadratic
@@ -268,6 +282,7 @@ def optimal_gd_lr(*, dim: int = 10, n_context: int = 10, x_var: float = 1 / 12,
 
 # --- 3. a linear self-attention layer --------------------------------------------------------------
 
+@checked(dim=size, init_std=nonnegative)
 class LinearSelfAttention(nn.Module):
     """One linear self-attention layer reading tokens ``e_i = (x_i, y_i)`` and a query ``e_q = (x_q, 0)``.
 
@@ -341,11 +356,15 @@ class LinearSelfAttention(nn.Module):
         return float(n_context * self.W_V[d, d] * torch.diagonal(M[:d, :d]).mean())
 
 
+@checked
 def lsa_loss(model: LinearSelfAttention, X: Tensor, y: Tensor, x_q: Tensor, y_q: Tensor) -> Tensor:
     """``½ mean (ŷ − y_q)²`` over a batch of tasks: the loss whose zero predictor scores ½ d σ²."""
+    need(y_q.shape == X.shape[:-2], f"y_q must hold one target per task of X {list(X.shape)}: shape "
+         f"{list(X.shape[:-2])}, got {list(y_q.shape)}")
     return 0.5 * ((model.predict(X, y, x_q) - y_q) ** 2).mean()
 
 
+@checked(steps=size, batch_size=size, lr=positive, n_context=size, x_range=positive)
 def train_lsa(model: LinearSelfAttention, *, steps: int = 2000, batch_size: int = 512, lr: float = 1e-3,
               n_context: int = 10, x_range: float = 1.0, generator: torch.Generator | None = None,
               progress: bool | Callable[..., Iterable] = False) -> Tensor:
@@ -370,6 +389,7 @@ def _cache_path(x_range: float) -> Path:
     return CACHE if x_range == LSA_SETTINGS["x_range"] else DATA / f"duality_lsa_xrange{x_range:g}.pt"
 
 
+@checked
 def trained_lsa(*, x_range: float = 1.0, recompute: bool = False, device: str | torch.device | None = None,
                 progress: bool | Callable[..., Iterable] = False) -> tuple[LinearSelfAttention, Tensor]:
     """The lecture's trained layer (settings ``LSA_SETTINGS``: d = N = 10, Adam 1e-3, 2000 steps,
@@ -403,6 +423,7 @@ def untrained_lsa() -> LinearSelfAttention:
                                generator=torch.Generator().manual_seed(s["seed"]))
 
 
+@checked(lr=nonnegative, shapes=dict(X="B N d", y="B N", x_q="B d"))
 def input_gradient_alignment(model: LinearSelfAttention, X: Tensor, y: Tensor, x_q: Tensor,
                              lr: float) -> Tensor:
     """Cosine between ``∂ŷ/∂x_q`` of the layer and of one GD step (von Oswald et al.'s "model
@@ -417,6 +438,7 @@ def input_gradient_alignment(model: LinearSelfAttention, X: Tensor, y: Tensor, x
 
 # --- 4. ICL vs fine-tuning: Dai et al.'s criteria, on any predictions ------------------------------
 
+@checked(tol=positive, same_shape=("y", "zero_shot", "finetuned", "icl"))
 def rec2ftp(y: Tensor, zero_shot: Tensor, finetuned: Tensor, icl: Tensor, *, tol: float) -> float:
     """Recall to fine-tuning predictions (Dai et al. 2022, §4.2), in percent: among the queries that
     fine-tuning gets right and zero-shot gets wrong, the share ICL also gets right. For regression,
@@ -430,6 +452,7 @@ def rec2ftp(y: Tensor, zero_shot: Tensor, finetuned: Tensor, icl: Tensor, *, tol
     return 100.0 * float((gained & right(icl)).sum() / gained.sum())
 
 
+@checked(same_shape=("zero_shot", "finetuned", "icl"))
 def sim_aou(zero_shot: Tensor, finetuned: Tensor, icl: Tensor) -> float:
     """Similarity of attention output updates (Dai et al. 2022): mean cosine between the updates
     ``icl − zero_shot`` and ``finetuned − zero_shot``; each row ([..., k]) is one example's output."""
@@ -439,6 +462,7 @@ def sim_aou(zero_shot: Tensor, finetuned: Tensor, icl: Tensor) -> float:
     return float(torch.cosine_similarity(icl - zero_shot, finetuned - zero_shot, dim=-1).mean())
 
 
+@checked(same_shape=("scores_a", "scores_b"))
 def sim_am(scores_a: Tensor, scores_b: Tensor) -> float:
     """Similarity of attention maps (Dai et al. 2022): mean cosine between two models' attention
     scores (before any softmax) of the same queries over the same context, rows [..., N]."""
@@ -447,6 +471,7 @@ def sim_am(scores_a: Tensor, scores_b: Tensor) -> float:
     return float(torch.cosine_similarity(scores_a, scores_b, dim=-1).mean())
 
 
+@checked(finetune_lr=positive, n_prompts=size, n_queries=size, n_context=size, tol=positive, x_range=positive)
 def compare_icl_to_finetuning(icl: LinearSelfAttention, *, finetune_lr: float,
                               zero_shot: LinearSelfAttention | None = None, n_prompts: int = 2000,
                               n_queries: int = 20, n_context: int = 10, tol: float = 0.25,

@@ -43,6 +43,7 @@ from torch.func import functional_call, vmap
 
 from mlcourse.hyperparams import log_evidence, polynomial_design, posterior, predictive
 from mlcourse.runtime import track
+from mlcourse.inputs import checked, count, each, nonnegative, of_type, one_of, positive, size
 
 BOUND_LIMIT = 0.6838026237520207
 """Largest ηλ for which ``−ηλ − (ηλ)² ≤ log(1 − ηλ)``: the root of ``log x = (x−1) − (x−1)²``
@@ -71,12 +72,14 @@ def _eigenvalues(H: Array, lr: float) -> np.ndarray:
     return lam
 
 
+@checked(lr=positive, shapes=dict(H="d d"))
 def logdet_step_exact(H: Array, lr: float) -> float:
     """log|det(I − lr·H)|: the exact entropy change of one gradient step with Hessian H."""
     lam = _eigenvalues(H, lr)
     return float(np.sum(np.log(np.abs(1.0 - lr * lam))))
 
 
+@checked(lr=positive, shapes=dict(H="d d"))
 def logdet_step_bound(H: Array, lr: float) -> float:
     """−lr·tr H − lr²·tr(H²): the second-order lower bound on log|det(I − lr·H)|.
 
@@ -93,6 +96,7 @@ def logdet_step_bound(H: Array, lr: float) -> float:
 
 # ---------------------------------------------------------------- one step, from H·v only
 
+@checked(lr=positive, same_shape=("r", "Hr"), shapes=dict(r="... P", Hr="... P"))
 def probe_bound(r: Tensor, Hr: Tensor, lr: float) -> Tensor:
     """One probe's unbiased estimate of the bound: −lr·rᵀHr − lr²·|Hr|² (last axis is the
     parameter axis). Unbiased because E[r rᵀ] = I, so E[rᵀAr] = tr A."""
@@ -110,6 +114,18 @@ def _probes(shape: tuple[int, ...], kind: str, generator: torch.Generator | None
     raise ValueError(f"probe must be 'rademacher' or 'gaussian', got {kind!r}")
 
 
+def _apply(hvp: Callable[[Tensor], Tensor], v: Tensor) -> tuple[Tensor, Tensor]:
+    """(v, hvp(v)); a float32 v that a float64 ``hvp`` refuses (its H @ v) is retried in float64."""
+    try:
+        return v, hvp(v)
+    except RuntimeError as exc:
+        if v.dtype == torch.float64 or "dtype" not in str(exc):
+            raise
+        v = v.double()
+        return v, hvp(v)
+
+
+@checked(dim=size, lr=positive, n_probes=size, probe=one_of("rademacher", "gaussian"))
 def logdet_step_estimate(hvp: Callable[[Tensor], Tensor], dim: int, lr: float, *,
                          n_probes: int = 1, generator: torch.Generator | None = None,
                          probe: str = "rademacher", dtype: torch.dtype | None = None) -> Tensor:
@@ -129,13 +145,14 @@ def logdet_step_estimate(hvp: Callable[[Tensor], Tensor], dim: int, lr: float, *
     R = _probes((n_probes, dim), probe, generator, device, dtype or torch.get_default_dtype())
     values = []
     for r in R:
-        Hr = hvp(r)
+        r, Hr = _apply(hvp, r)
         if Hr.shape != r.shape:
             raise ValueError(f"hvp(v) must return shape {tuple(r.shape)}, got {tuple(Hr.shape)}")
         values.append(probe_bound(r, Hr, lr))
     return torch.stack(values)
 
 
+@checked(dim=size, iters=size)
 def top_eigenvalue(hvp: Callable[[Tensor], Tensor], dim: int, *, iters: int = 100,
                    generator: torch.Generator | None = None,
                    dtype: torch.dtype | None = None) -> float:
@@ -145,14 +162,15 @@ def top_eigenvalue(hvp: Callable[[Tensor], Tensor], dim: int, *, iters: int = 10
     lam = 0.0
     for _ in range(iters):
         v = v / v.norm()
-        Hv = hvp(v)
-        lam = float(v @ Hv)
+        v, Hv = _apply(hvp, v)
+        lam = float(v.to(Hv.dtype) @ Hv)
         v = Hv
     return lam
 
 
 # ---------------------------------------------------------------- the simplest exact case: a quadratic
 
+@checked
 def entropy_change_per_eigenvalue(lr_lambda: Array) -> np.ndarray:
     """``log|1 − ηλ|`` for each product ``ηλ``: how much one GD step on a quadratic changes the
     entropy along an eigenvector of curvature λ. Negative (the cloud contracts) exactly when
@@ -163,6 +181,7 @@ def entropy_change_per_eigenvalue(lr_lambda: Array) -> np.ndarray:
         return np.log(np.abs(1.0 - x))
 
 
+@checked(lr=positive, steps=count, n=size, init_std=nonnegative, shapes=dict(H="d d"))
 def quadratic_gd_cloud(H: Array, lr: float, steps: int, *, n: int = 1000, init_std: float = 1.0,
                        minimum: Array | None = None, seed: int = 0) -> Tensor:
     """Gradient descent on ``L(w) = ½ (w − w*)ᵀH(w − w*)`` from ``n`` starting points
@@ -190,6 +209,7 @@ def quadratic_gd_cloud(H: Array, lr: float, steps: int, *, n: int = 1000, init_s
     return torch.stack(cloud)
 
 
+@checked(shapes=dict(points="n d"))
 def sample_entropy_gaussian(points: Tensor) -> float:
     """Entropy ½ log det(2πe Σ̂) of the Gaussian with the sample covariance Σ̂ of ``points`` [n, d]:
     what a cloud's entropy is when the cloud is Gaussian (as for GD on a quadratic)."""
@@ -225,6 +245,7 @@ def _linear_gaussian_moments(Phi: Array, t: Array, alpha: float, beta: float, lr
     return Phi, t, lam, Q, mean, var
 
 
+@checked(alpha=positive, beta=positive, lr=positive)
 def linear_gaussian_elbo(Phi: Array, t: Array, alpha: float, beta: float, lr: float, steps: int,
                          *, device: torch.device | str | None = None) -> Tensor:
     """Exact ELBO of gradient descent on Bayesian linear regression, at steps 0…steps.
@@ -253,6 +274,7 @@ def linear_gaussian_elbo(Phi: Array, t: Array, alpha: float, beta: float, lr: fl
     return const - loss - 0.5 * (var * lam).sum(-1) + entropy
 
 
+@checked(alpha=positive, beta=positive, lr=positive)
 def linear_gaussian_heldout(Phi: Array, t: Array, Phi_val: Array, t_val: Array, alpha: float, beta: float,
                             lr: float, steps: int, *, device: torch.device | str | None = None) -> Tensor:
     """Held-out fit of the same GD distributions q_k: the expected log-likelihood per held-out point
@@ -269,6 +291,7 @@ def linear_gaussian_heldout(Phi: Array, t: Array, Phi_val: Array, t_val: Array, 
     return -beta / 2 * (sq + spread) / len(t_val) + 0.5 * math.log(beta / (2 * math.pi))
 
 
+@checked(alpha=positive, beta=positive, lr=positive, steps=count, shapes=dict(Phi="N D", t="N"))
 def moment_propagation_elbo(Phi: Array, t: Array, alpha: float, beta: float, lr: float, steps: int) -> Tensor:
     """The same ELBO as :func:`linear_gaussian_elbo`, by the direct route: push the mean and the full
     covariance through the GD map, ``m ← J m + lr·βΦᵀt``, ``S ← J S Jᵀ``, and take the Gaussian's
@@ -308,6 +331,8 @@ class DegreeSelection:
         return self.degrees[int(getattr(self, field).argmax())]
 
 
+@checked(alpha=positive, beta=positive, lr_fraction=positive, steps=count, degrees=each(count),
+          shapes=dict(x="N", t="N", x_val="K", t_val="K"))
 def select_degree_by_gd_bound(x: Array, t: Array, x_val: Array, t_val: Array, degrees: range | list[int],
                               alpha: float, beta: float, *, lr_fraction: float = 0.5,
                               steps: int = 3000) -> DegreeSelection:
@@ -335,6 +360,7 @@ def select_degree_by_gd_bound(x: Array, t: Array, x_val: Array, t_val: Array, de
 
 # ---------------------------------------------------------------- data for the network experiment
 
+@checked(n_train=size)
 def diabetes_regression(n_train: int = 50, seed: int = 0, *, device: torch.device | str | None = None,
                         dtype: torch.dtype = torch.float64) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """scikit-learn's bundled diabetes data (442 × 10), split at random into ``n_train`` training
@@ -355,6 +381,7 @@ def diabetes_regression(n_train: int = 50, seed: int = 0, *, device: torch.devic
 
 # ---------------------------------------------------------------- the general estimator
 
+@checked(shapes=dict(log_joint="S R", logdet="T R", train_loglik="S R", curvature="T R", heldout_loglik="S R"))
 @dataclass
 class EvidenceTrace:
     """Per-step record of :func:`gd_evidence` (rows: steps 0…T, columns: the parallel runs)."""
@@ -401,6 +428,9 @@ def _gaussian_loglik(pred: Tensor, y: Tensor, noise_std: float) -> Tensor:
     return -0.5 * ((y - pred) / noise_std) ** 2 - math.log(noise_std) - 0.5 * math.log(2 * math.pi)
 
 
+@checked(model=of_type(nn.Module, what="a torch.nn.Module"), lr=positive, steps=size, runs=size,
+         noise_std=positive, prior_std=positive, init_std=positive, n_probes=size,
+         shapes=dict(x="_ d", x_heldout="H d", y_heldout="H"))
 def gd_evidence(model: nn.Module, x: Tensor, y: Tensor, *, lr: float, steps: int, runs: int = 8,
                 x_heldout: Tensor | None = None, y_heldout: Tensor | None = None,
                 noise_std: float = 1.0, prior_std: float = 1.0, init_std: float | None = None,

@@ -48,12 +48,14 @@ from torch import Tensor
 from torch.func import grad
 
 from mlcourse import runtime
+from mlcourse.inputs import checked, count, each, need, nonnegative, one_of, positive, real, size, tensor
 
 NONLINEARITIES = ("tanh", "relu", "identity")
 MAX_VALUE = 1e6  # the author's clip for the normalised loss
 TAIL = 20  # the measure averages the last TAIL normalised losses to decide "converged"
 
 
+@checked(nonlinearity=one_of(*NONLINEARITIES), shapes=dict(X="n w", Y="n 1", W0="w w", W1="w 1"))
 @dataclass(frozen=True)
 class Problem:
     """One regression task and one initialisation: ``X`` [n, width], ``Y`` [n, 1], ``W0`` [width,
@@ -74,6 +76,7 @@ class Problem:
         return self.X.shape[0]
 
 
+@checked(width=size, n_points=size, nonlinearity=one_of(*NONLINEARITIES))
 def make_problem(width: int = 16, *, n_points: int | None = None, nonlinearity: str = "tanh",
                  seed: int = 0, dtype: torch.dtype = torch.float64) -> Problem:
     """Draw W₀, W₁, X, Y ~ N(0, 1) (in that order) with a seeded generator; ``n_points`` defaults to
@@ -95,6 +98,7 @@ def make_problem(width: int = 16, *, n_points: int | None = None, nonlinearity: 
 
 # ---------------------------------------------------------------- one network, written plainly
 
+@checked(nonlinearity=one_of(*NONLINEARITIES))
 def activation(z: Tensor, nonlinearity: str = "tanh") -> Tensor:
     """φ(z): tanh(√2 z), √2·relu(z) or z — the gain √2 keeps E[φ(z)²] ≈ E[z²] at init."""
     if nonlinearity == "tanh":
@@ -106,17 +110,20 @@ def activation(z: Tensor, nonlinearity: str = "tanh") -> Tensor:
     raise ValueError(f"nonlinearity must be one of {NONLINEARITIES}, got {nonlinearity!r}")
 
 
+@checked(nonlinearity=one_of(*NONLINEARITIES), shapes=dict(W0="w w", W1="w 1", X="n w"))
 def forward(W0: Tensor, W1: Tensor, X: Tensor, nonlinearity: str = "tanh") -> Tensor:
     """ŷ = φ(X W₀ / √width) W₁ / width: mean-field scaling (1/√fan_in per layer, readout once more)."""
     width = W0.shape[0]
     return activation(X @ W0 / math.sqrt(width), nonlinearity) @ W1 / width
 
 
+@checked(nonlinearity=one_of(*NONLINEARITIES), shapes=dict(W0="w w", W1="w 1", X="n w", Y="n 1"))
 def loss(W0: Tensor, W1: Tensor, X: Tensor, Y: Tensor, nonlinearity: str = "tanh") -> Tensor:
     """Mean squared error of :func:`forward` over the training points."""
     return ((forward(W0, W1, X, nonlinearity) - Y) ** 2).mean()
 
 
+@checked(n_points=size, batch_size=size, steps=count)
 def minibatches(n_points: int, batch_size: int, steps: int, seed: int = 0) -> Tensor:
     """The minibatch of every step: [steps, batch_size] indices drawn uniformly with replacement, as
     the author's ``jax.random.randint`` does; one draw per step, shared by every network of a grid."""
@@ -125,6 +132,7 @@ def minibatches(n_points: int, batch_size: int, steps: int, seed: int = 0) -> Te
     return torch.randint(n_points, (steps, batch_size), generator=torch.Generator().manual_seed(seed))
 
 
+@checked(lr_in=nonnegative, lr_out=nonnegative, steps=size, batch_size=size)
 def train_losses(problem: Problem, lr_in: float, lr_out: float, steps: int = 100, *,
                  batch_size: int | None = None, batch_seed: int = 0) -> Tensor:
     """GD with rate ``lr_in`` on W₀ and ``lr_out`` on W₁; returns the [steps] full-batch losses, each
@@ -144,6 +152,7 @@ def train_losses(problem: Problem, lr_in: float, lr_out: float, steps: int = 100
     return torch.stack(losses)
 
 
+@checked(losses=tensor(finite=False), max_value=positive, shapes=dict(losses="... s"))
 def convergence_measure(losses: Tensor, max_value: float = MAX_VALUE) -> Tensor:
     """The author's colour for a loss curve ``losses`` [..., steps] → [...]; negative ⇔ converged.
 
@@ -152,7 +161,7 @@ def convergence_measure(losses: Tensor, max_value: float = MAX_VALUE) -> Tensor:
     the value is −Σ v when converged (how slowly it got there) and Σ 1/v when not (how fast it left).
     """
     if losses.shape[-1] < TAIL + 1:
-        raise ValueError(f"need at least {TAIL + 1} steps (the measure averages the last {TAIL}), "
+        raise ValueError(f"losses need at least {TAIL + 1} steps (the measure averages the last {TAIL}), "
                          f"got {losses.shape[-1]}")
     v = torch.where(torch.isfinite(losses), losses, torch.full_like(losses, max_value))
     v = (v / v[..., :1]).clamp(max=max_value)
@@ -162,6 +171,7 @@ def convergence_measure(losses: Tensor, max_value: float = MAX_VALUE) -> Tensor:
 
 # ---------------------------------------------------------------- the grid as one tensor program
 
+@checked(resolution=size)
 def log_grid(lo: float, hi: float, resolution: int) -> Tensor:
     """``resolution`` rates from 10**lo to 10**hi, evenly spaced in log10 (float64)."""
     return torch.logspace(lo, hi, resolution, dtype=torch.float64)
@@ -254,6 +264,7 @@ _PRUNE_EVERY = 4
 """Steps between two looks for networks that blew up or saturated (see :func:`_train_chunk_tanh`)."""
 
 
+@checked(lr_out=tensor(1, lo=0), steps=size)
 def saturated_losses(H: Tensor, W1: Tensor, lr_out: Tensor, Y: Tensor, steps: int) -> Tensor:
     """The next ``steps`` losses [steps, m] of m networks whose hidden units have all saturated, in
     closed form. ``H`` [n, width, m] holds their features, all exactly ±1; ``W1`` [width, m].
@@ -400,6 +411,7 @@ def _minibatch_weights(batches: Tensor, n_points: int) -> Tensor:
     return counts * (n_points / batches.shape[1])
 
 
+@checked
 def chunk_size(problem: Problem, device: torch.device) -> int:
     """Networks per chunk: an [n, width, B] activation of about 2 MB on CPU (a few of them stay in
     the shared cache), about 256 MB on an accelerator (about ten such tensors are alive in a step)."""
@@ -421,6 +433,7 @@ def _check_grid(resolution: int, steps: int) -> None:
         raise ValueError(f"steps must be >= {TAIL + 1} (the measure averages the last {TAIL}), got {steps}")
 
 
+@checked(lr_in=each(real, 2), lr_out=each(real, 2), resolution=size, steps=size, chunk=size, batch_size=size)
 def trainability_grid(problem: Problem, lr_in: tuple[float, float] = (-3.0, 6.0),
                       lr_out: tuple[float, float] = (-3.0, 6.0), *, resolution: int = 128,
                       steps: int = 100, device: runtime.Device = None,
@@ -450,6 +463,7 @@ def trainability_grid(problem: Problem, lr_in: tuple[float, float] = (-3.0, 6.0)
                  batch_seed=batch_seed, with_outcome=with_outcome)
 
 
+@checked(offset=each(real, 2), lr=each(real, 2), resolution=size, steps=size)
 def offset_grid(problem: Problem, offset: tuple[float, float] = (-3.0, 3.0),
                 lr: tuple[float, float] = (-3.0, 3.0), *, resolution: int = 128, steps: int = 100,
                 device: runtime.Device = None, dtype: torch.dtype | None = None,
@@ -475,6 +489,7 @@ OUTCOMES = ("trained", "did not converge", "diverged")
 """The three outcomes of :func:`outcome` (codes 0, 1, 2)."""
 
 
+@checked(losses=tensor(finite=False), shapes=dict(losses="... s"))
 def outcome(losses: Tensor) -> Tensor:
     """What became of each loss curve ``losses`` [..., steps] → int8 codes [...] (:data:`OUTCOMES`):
     0 trained (the convergence measure is negative), 1 did not converge (the loss stayed finite but
@@ -544,6 +559,7 @@ def _grid(problem: Problem, rates_in: Tensor, rates_out: Tensor, offsets: Tensor
     return result()
 
 
+@checked
 def restretch(values: Tensor | np.ndarray, reference: Tensor | np.ndarray | None = None,
               buffer: float = 0.25) -> np.ndarray:
     """The author's colour scale (his ``cdf_img``): every value replaced by its rank among the
@@ -552,6 +568,7 @@ def restretch(values: Tensor | np.ndarray, reference: Tensor | np.ndarray | None
     colour map; −1 is the slowest to train, +1 the slowest to rise (both sit at the boundary)."""
     v = np.asarray(values, dtype=np.float64)
     u = np.sort(np.asarray(v if reference is None else reference, dtype=np.float64).ravel())
+    need(len(u) > 0, f"{'values' if reference is None else 'reference'} is empty: there is nothing to rank")
     negative = int((u < 0).sum())
     ranks = np.concatenate((np.linspace(-1, -buffer, negative), np.linspace(buffer, 1, len(u) - negative)))
     return np.interp(v, u, ranks)
@@ -567,6 +584,8 @@ sign convention: negative measure = trained)."""
 DATA_DIR = Path(__file__).parent / "data"
 
 
+@checked(x=each(real, 2), y=each(real, 2), steps=size, resolution=size, kind=one_of("lr", "offset"), width=size,
+         nonlinearity=one_of(*NONLINEARITIES), n_points=size, batch_size=size)
 @dataclass(frozen=True)
 class Picture:
     """One picture of the paper's kind: a log10 window ``x`` (columns) × ``y`` (rows) of a phase space
@@ -604,6 +623,7 @@ class Picture:
         return DATA_DIR / f"fractal_{self.name}.npz"
 
 
+@checked(centre=each(real, 2), level=count, full=positive, factor=positive)
 def zoom_window(centre: tuple[float, float], level: int, full: float = 9.0,
                 factor: float = 10.0) -> tuple[tuple[float, float], tuple[float, float]]:
     """The square log10 window ``full`` / ``factor``**``level`` decades wide around ``centre``."""
@@ -701,7 +721,7 @@ def load(name: str) -> Rendered:
     """The cached picture ``name`` (a key of :data:`PICTURES`), as computed by
     ``python -m mlcourse.fractal --render <name>``."""
     if name not in PICTURES:
-        raise ValueError(f"unknown picture {name!r}: choose from {', '.join(PICTURES)}")
+        raise ValueError(f"unknown picture {name!r}: name must be one of {', '.join(PICTURES)}")
     path = PICTURES[name].path()
     if not path.exists():
         raise FileNotFoundError(f"{path} is missing: run python -m mlcourse.fractal --render {name}")
@@ -714,6 +734,7 @@ def load(name: str) -> Rendered:
                     meta["wall"], meta["threads"], meta["command"])
 
 
+@checked(start=each(real, 2), levels=count, resolution=size, steps=size, width=size)
 def find_boundary_point(start: tuple[float, float], levels: int, *, resolution: int = 64,
                         steps: int = 1000, width: int = 8, seed: int = 0) -> tuple[float, float]:
     """Close in on the trainability boundary near ``start`` (log10 η₀, log10 η₁): compute the square
@@ -777,6 +798,7 @@ def main(argv: list[str] | None = None) -> None:
 
 # ---------------------------------------------------------------- the boundary and its dimension
 
+@checked(shapes=dict(values="r c"))
 def boundary_mask(values: Tensor) -> Tensor:
     """True where a 2×2 block of ``values`` [R, R] holds both signs: the trainability boundary."""
     values = torch.as_tensor(values)
@@ -798,6 +820,7 @@ GRID_OFFSETS = 4
 for the fewest boxes that cover the set)."""
 
 
+@checked(side=size)
 def box_sizes(side: int) -> np.ndarray:
     """Box sides 2, 4, 8, … up to (``side`` + 1) / :data:`BOXES_ACROSS` pixels (powers of two; the
     + 1 because the boundary of an R × R grid is an (R − 1) × (R − 1) mask)."""
@@ -805,6 +828,7 @@ def box_sizes(side: int) -> np.ndarray:
     return 2 ** np.arange(1, top + 1)
 
 
+@checked(mask=tensor(2), sizes=each(size), offset=count, shapes=dict(mask="r c"))
 def box_counts(mask: Tensor | np.ndarray, sizes: np.ndarray, offset: int = 0) -> np.ndarray:
     """For each box side s: how many s×s boxes hold at least one pixel of ``mask``. The boxes tile
     the plane with a corner at (−offset·s/:data:`GRID_OFFSETS`, same) pixels: offset 0 tiles from the
@@ -838,6 +862,7 @@ class BoxCount:
         return float(self.local.max() - self.local.min())
 
 
+@checked(mask=tensor(2), shapes=dict(mask="r c"))
 def box_count(mask: Tensor | np.ndarray) -> BoxCount:
     """Box-counting dimension of the set ``mask`` [R, C] (bool) with its diagnostics.
 
@@ -864,12 +889,14 @@ def box_count(mask: Tensor | np.ndarray) -> BoxCount:
     return BoxCount(sizes, counts, float(-slope), -np.diff(logn) / np.diff(logs))
 
 
+@checked(mask=tensor(2), shapes=dict(mask="r c"))
 def box_counting_dimension(mask: Tensor | np.ndarray) -> float:
     """The box-counting dimension of ``mask`` (see :func:`box_count`): 1 for a smooth curve, 2 for a
     set that fills an area, in between for a fractal."""
     return box_count(mask).dimension
 
 
+@checked
 def shuffled(values: Tensor | np.ndarray, seed: int = 0) -> np.ndarray:
     """The speckle control: the same pixel values in a random order. It keeps the fraction of each
     sign and destroys every spatial structure, so its boundary is pure noise at every scale."""
@@ -915,6 +942,7 @@ class DimensionCheck:
         return self.fit.dimension if self.resolved else None
 
 
+@checked(shapes=dict(trained="r c"))
 def dimension_check(trained: np.ndarray, seed: int = 0) -> DimensionCheck:
     """Box-count the boundary of a picture (``trained`` [R, R], bool) and check that it is resolved:
     a straight log-log plot (spread ≤ :data:`MAX_SPREAD`), box counts at least :data:`MIN_CONTRAST`
@@ -948,6 +976,7 @@ def _polyline(vertices: np.ndarray, resolution: int, per_pixel: int = 8) -> np.n
     return _cover(p[:, 0], p[:, 1], resolution)
 
 
+@checked(resolution=size)
 def known_sets(resolution: int) -> dict[str, tuple[np.ndarray, float]]:
     """Sets of known box-counting dimension, each rasterised as the pixels it touches in a
     [resolution]² image: name → (mask, dimension).

@@ -43,6 +43,8 @@ from torch.func import grad
 from mlcourse import runtime
 from mlcourse.runtime import Device
 from mlcourse.memory import peak_memory
+from mlcourse.inputs import (any_integer, checked, count, each, fraction, nonnegative, number, one_of,
+                             positive, size)
 
 
 
@@ -111,6 +113,7 @@ def accumulation_figure():
 
 # --- the inner problem: least squares trained by SGD with momentum --------------------------------
 
+@checked(shapes=dict(x_train="n d", y_train="n", x_val="m d", y_val="m", theta0="d"))
 @dataclass(frozen=True)
 class LeastSquares:
     """A d-dimensional least-squares problem: L(θ) = ½ mean((Xθ − y)²) on a train and a val split."""
@@ -144,6 +147,7 @@ class LeastSquares:
         return 0.5 * (self.x_val @ theta - self.y_val).pow(2).mean()
 
 
+@checked(d=size, n_train=size, n_val=size, noise=nonnegative, condition=number(1))
 def make_problem(d: int = 10, n_train: int = 40, n_val: int = 40, noise: float = 0.5,
                  condition: float = 100.0, *, seed: int = 0, device: Device = None) -> LeastSquares:
     """Random regression y = Xθ_true + noise, θ_0 = 0. The columns of X ~ N(0, 1) are scaled
@@ -165,6 +169,7 @@ def make_problem(d: int = 10, n_train: int = 40, n_val: int = 40, noise: float =
     return LeastSquares(*(t.to(dev) for t in (xt, yt, xv, yv, torch.zeros(d, dtype=torch.float64))))
 
 
+@checked(n_windows=size, T=size)
 def window_index(n_windows: int, T: int) -> Tensor:
     """w(t) = ⌊t W / T⌋: which of the W contiguous windows step t belongs to ([T], int64)."""
     if T < 1 or not 1 <= n_windows <= T:
@@ -180,6 +185,7 @@ def _check_schedule(log_lrs: Tensor, T: int) -> int:
     return len(log_lrs)
 
 
+@checked(T=size, shapes=dict(log_lrs="W"))
 def lr_schedule(log_lrs: Tensor, T: int) -> Tensor:
     """α_t = exp(λ_{w(t)}): W shared log learning rates spread over T steps ([W] → [T])."""
     _check_schedule(log_lrs, T)
@@ -202,6 +208,7 @@ def _batch_rows(n: int, T: int, batch_size: int | None, seed: int, device: torch
         yield None if batch_size is None else torch.randperm(n, generator=gen)[:batch_size].to(device)
 
 
+@checked(T=size, momentum=fraction, batch_size=size, shapes=dict(log_lrs="W"))
 def unroll(problem: LeastSquares, log_lrs: Tensor, T: int, *, momentum: float = 0.9,
            batch_size: int | None = None, seed: int = 0) -> tuple[Tensor, Tensor]:
     """The inner loop: T steps of SGD with momentum (PyTorch's convention) from θ_0, v_0 = 0:
@@ -218,17 +225,20 @@ def unroll(problem: LeastSquares, log_lrs: Tensor, T: int, *, momentum: float = 
     return theta, v
 
 
+@checked(T=size, shapes=dict(log_lrs="W"))
 def validation_loss(problem: LeastSquares, log_lrs: Tensor, T: int, **kw) -> Tensor:
     """L_val(θ_T(λ)): the outer objective as a function of the shared log learning rates."""
     return problem.val_loss(unroll(problem, log_lrs, T, **kw)[0])
 
 
+@checked(T=size, shapes=dict(log_lrs="W"))
 def hypergradient_reverse(problem: LeastSquares, log_lrs: Tensor, T: int, **kw) -> Tensor:
     """dL_val/dλ by reverse mode: autograd keeps every step's (θ_t, v_t) — memory grows with T."""
     lam = log_lrs.detach().requires_grad_()
     return torch.autograd.grad(validation_loss(problem, lam, T, **kw), lam)[0]
 
 
+@checked(T=size, momentum=fraction, batch_size=size, shapes=dict(log_lrs="W"))
 def hypergradient_forward(problem: LeastSquares, log_lrs: Tensor, T: int, *, momentum: float = 0.9,
                           batch_size: int | None = None, seed: int = 0) -> Tensor:
     """dL_val/dλ by forward mode (Franceschi et al. 2017, Sect. 3): carry the tangents
@@ -256,6 +266,7 @@ def hypergradient_forward(problem: LeastSquares, log_lrs: Tensor, T: int, *, mom
     return Z @ grad(problem.val_loss)(theta)
 
 
+@checked(T=size, eps=positive, shapes=dict(log_lrs="W"))
 def hypergradient_fd(problem: LeastSquares, log_lrs: Tensor, T: int, *, eps: float = 1e-5,
                      **kw) -> Tensor:
     """Central finite differences [L_val(λ + εe_j) − L_val(λ − εe_j)] / 2ε, one pair per λ_j."""
@@ -276,6 +287,7 @@ def hypergradient_fd(problem: LeastSquares, log_lrs: Tensor, T: int, *, eps: flo
 # (exact, arbitrary precision). Adding a rounded gradient or subtracting a rounded α·v is undone by
 # the opposite operation; multiplying v by μ = n/d loses information, which goes to a buffer.
 
+@checked(T=size, momentum=number(0, 1, lo_open=True, hi_open=True), shapes=dict(log_lrs="W"))
 def naive_reverse_error(problem: LeastSquares, log_lrs: Tensor, T: int, *,
                         momentum: float = 0.9) -> float:
     """Run the float64 unroll, then the update backwards in float64 (θ_t = θ_{t+1} + α_t v_{t+1},
@@ -298,6 +310,7 @@ def _ratio(momentum: float) -> tuple[int, int]:
     return r.numerator, r.denominator
 
 
+@checked(x=any_integer, n=size, d=size)
 def mul_ratio(x: int, buffer: int, n: int, d: int) -> tuple[int, int]:
     """x·n/d rounded down, reversibly (Maclaurin et al. 2015): first make room, x·n, and fill
     the log2 n new low bits from the buffer; then divide by d and push the remainder (log2 d bits).
@@ -307,6 +320,7 @@ def mul_ratio(x: int, buffer: int, n: int, d: int) -> tuple[int, int]:
     return x, buffer * d + rest
 
 
+@checked(x=any_integer, n=size, d=size)
 def unmul_ratio(x: int, buffer: int, n: int, d: int) -> tuple[int, int]:
     """The inverse of :func:`mul_ratio`: unmul_ratio(*mul_ratio(x, b, n, d), n, d) == (x, b)."""
     buffer, rest = divmod(buffer, d)
@@ -322,6 +336,7 @@ def _from_fixed(q: list[int], bits: int, like: Tensor) -> Tensor:
     return torch.tensor([value / 2**bits for value in q], dtype=like.dtype, device=like.device)
 
 
+@checked(theta=each(any_integer), v=each(any_integer))
 @dataclass
 class ReversibleState:
     """θ_t and v_t as fixed-point ints, and one information buffer per coordinate."""
@@ -357,6 +372,7 @@ def _unstep(problem: LeastSquares, s: ReversibleState, alpha: float, n: int, d: 
         s.v[i], s.buffer[i] = unmul_ratio(s.v[i] - g[i], s.buffer[i], n, d)
 
 
+@checked(T=size, momentum=number(0, 1, lo_open=True, hi_open=True), bits=count, shapes=dict(log_lrs="W"))
 def reversible_unroll(problem: LeastSquares, log_lrs: Tensor, T: int, *, momentum: float = 0.9,
                       bits: int = 48) -> ReversibleState:
     """:func:`unroll` (full batch) in fixed point with ``bits`` fractional bits; returns the final
@@ -369,6 +385,7 @@ def reversible_unroll(problem: LeastSquares, log_lrs: Tensor, T: int, *, momentu
     return s
 
 
+@checked(T=size, momentum=number(0, 1, lo_open=True, hi_open=True), shapes=dict(log_lrs="W"))
 def reverse_unroll(problem: LeastSquares, log_lrs: Tensor, T: int, state: ReversibleState, *,
                    momentum: float = 0.9) -> ReversibleState:
     """Run :func:`reversible_unroll` backwards from its final ``state`` (changed in place, returned)."""
@@ -378,6 +395,7 @@ def reverse_unroll(problem: LeastSquares, log_lrs: Tensor, T: int, state: Revers
     return state
 
 
+@checked(T=size, momentum=number(0, 1, lo_open=True, hi_open=True), bits=count, shapes=dict(log_lrs="W"))
 def hypergradient_reversible(problem: LeastSquares, log_lrs: Tensor, T: int, *,
                              momentum: float = 0.9, bits: int = 48) -> Tensor:
     """dL_val/dλ by reverse mode without storing the trajectory (Maclaurin et al. 2015):
@@ -407,6 +425,7 @@ def hypergradient_reversible(problem: LeastSquares, log_lrs: Tensor, T: int, *,
 
 # --- memory -----------------------------------------------------------------------------------------
 
+@checked(method=one_of("reverse", "forward"), T=size, n_windows=size)
 def hypergradient_memory(method: str, T: int, *, n_windows: int = 4, seed: int = 0,
                          device: Device = None) -> int:
     """Peak bytes of one hypergradient ('reverse' or 'forward') for a T-step unroll."""
@@ -514,6 +533,8 @@ def tanh_unroll(problem: TanhRegression, log_lrs: Tensor, T: int, *, batch_size:
 
 # --- greediness: hypergradients over a short horizon H ---------------------------------------------
 
+@checked(T=size, n_windows=size, horizon=size, meta_steps=count, meta_lr=positive, init_lr=positive,
+         momentum=fraction, batch_size=size)
 def learn_schedule(problem: LeastSquares, T: int, n_windows: int, horizon: int, *,
                    meta_steps: int = 10, meta_lr: float = 0.05, init_lr: float = 0.02,
                    momentum: float = 0.9, batch_size: int | None = 10, seed: int = 0,
@@ -549,6 +570,7 @@ def learn_schedule(problem: LeastSquares, T: int, n_windows: int, horizon: int, 
     return lam.detach()
 
 
+@checked(T=size, n_seeds=size, batch_size=size, momentum=fraction, shapes=dict(log_lrs="W"))
 def hypergradient_noise(problem: LeastSquares, log_lrs: Tensor, T: int, *, n_seeds: int = 8,
                         batch_size: int | None = 10, momentum: float = 0.9) -> Tensor:
     """Relative noise of the full-horizon hypergradient over minibatch seeds, per window ([W]):
@@ -562,6 +584,7 @@ def hypergradient_noise(problem: LeastSquares, log_lrs: Tensor, T: int, *, n_see
 
 # --- sharing hyperparameters over windows (Micaelli & Storkey 2021, Sect. 4) -----------------------
 
+@checked(mse1=nonnegative, eps=nonnegative, W=number(1))
 def sharing_bound(mse1: float, eps: float, W: float) -> float:
     """MSE_W ≤ MSE_1/W + ε²(W² − 1)/12: averaging the hypergradients of W contiguous steps cuts the
     noise variance by W but adds the bias of a hypergradient that drifts by at most ε per step."""
@@ -570,6 +593,7 @@ def sharing_bound(mse1: float, eps: float, W: float) -> float:
     return mse1 / W + eps ** 2 * (W ** 2 - 1) / 12
 
 
+@checked(mse1=positive, eps=positive)
 def optimal_window(mse1: float, eps: float) -> tuple[float, int]:
     """The W minimising the bound: d/dW = −MSE_1/W² + ε²W/6 = 0 ⇒ W* = (6 MSE_1/ε²)^{1/3}.
 
@@ -581,6 +605,7 @@ def optimal_window(mse1: float, eps: float) -> tuple[float, int]:
     return w, min(candidates, key=lambda k: sharing_bound(mse1, eps, k))
 
 
+@checked(T=size, W=size, sigma=nonnegative, eps=nonnegative, trials=size)
 def simulate_sharing(T: int = 400, W: int = 40, sigma: float = 0.25, eps: float = 0.08, *,
                      drift: bool = True, trials: int = 2000, seed: int = 0) -> float:
     """Monte-Carlo MSE of shared hypergradients. Per-step hypergradients g_t = h_t + σ ξ_t with
@@ -597,6 +622,7 @@ def simulate_sharing(T: int = 400, W: int = 40, sigma: float = 0.25, eps: float 
 
 # --- short-horizon bias on the noisy quadratic (Wu et al. 2018) ------------------------------------
 
+@checked(d=size)
 def noisy_quadratic(d: int = 1000) -> tuple[np.ndarray, np.ndarray]:
     """Curvatures h_i log-spaced in [1e-3, 1] and noise variances σ_i² = h_i (our setting).
 
@@ -609,6 +635,7 @@ def noisy_quadratic(d: int = 1000) -> tuple[np.ndarray, np.ndarray]:
     return h, h.copy()
 
 
+@checked(theta2=nonnegative, shapes=dict(lrs="T", h="d", sigma2="d"))
 def nqm_losses(lrs: np.ndarray, h: np.ndarray, sigma2: np.ndarray, theta2: float = 1.0) -> np.ndarray:
     """Expected loss ½ Σ h_i E[θ_i²] after each step of SGD with rates ``lrs`` (closed-form
     recursion, no sampling; the irreducible ½ Σ h_i σ_i² is left out). E[θ_i²] starts at ``theta2``."""
@@ -620,6 +647,7 @@ def nqm_losses(lrs: np.ndarray, h: np.ndarray, sigma2: np.ndarray, theta2: float
     return out
 
 
+@checked(theta2=nonnegative, shapes=dict(h="d", sigma2="d"))
 def greedy_schedule(h: np.ndarray, sigma2: np.ndarray, T: int, theta2: float = 1.0) -> np.ndarray:
     """Horizon-1 optimal rates: α_t = argmin_α E[loss_{t+1}] = Σ h²A / Σ h³(A + σ²), A = E[θ_t²]."""
     a = np.full_like(h, theta2)
@@ -637,6 +665,8 @@ def _constant_phase(a: np.ndarray, lr: float, k: int, h: np.ndarray, sigma2: np.
     return r ** k * (a - stationary) + stationary
 
 
+@checked(lr1=positive, lr2=positive, switch=count, T=count, theta2=nonnegative,
+         shapes=dict(h="d", sigma2="d"))
 def two_stage_loss(lr1: float, lr2: float, switch: int, h: np.ndarray, sigma2: np.ndarray, T: int,
                    theta2: float = 1.0) -> float:
     """Final expected loss of the schedule α_t = lr1 for t < switch, lr2 afterwards."""
@@ -646,6 +676,7 @@ def two_stage_loss(lr1: float, lr2: float, switch: int, h: np.ndarray, sigma2: n
     return float(0.5 * np.sum(h * _constant_phase(a, lr2, T - switch, h, sigma2)))
 
 
+@checked(T=size, theta2=nonnegative, shapes=dict(h="d", sigma2="d"))
 def best_two_stage(h: np.ndarray, sigma2: np.ndarray, T: int, switch: int | None = None,
                    theta2: float = 1.0) -> tuple[float, float, float]:
     """The best two-stage schedule with a given switch step (default T/2): a grid over
@@ -781,6 +812,7 @@ def main(argv: list[str] | None = None) -> None:
 
 # --- implicit differentiation with a Neumann series (Lorraine, Vicol & Duvenaud 2020) ---------------
 
+@checked(shapes=dict(x_train="n d", y_train="n", x_val="m d", y_val="m"))
 @dataclass(frozen=True)
 class Ridge:
     """Ridge regression: L_train(θ, λ) = ½ mean((Xθ − y)²) + ½ e^λ ‖θ‖²,
@@ -804,6 +836,7 @@ class Ridge:
                                                                                  device=self.x_train.device)
 
 
+@checked(n=size, d=size, n_val=size, noise=nonnegative)
 def make_ridge(n: int = 20, d: int = 50, n_val: int = 20, noise: float = 0.5, *, seed: int = 0,
                device: Device = None) -> Ridge:
     """An over-parameterised ridge problem (n < d, so XᵀX/n is singular and λ sets λ_min of H)."""
@@ -817,12 +850,14 @@ def make_ridge(n: int = 20, d: int = 50, n_val: int = 20, noise: float = 0.5, *,
     return Ridge(*(t.to(dev) for t in (xt, yt, xv, yv)))
 
 
+@checked(shapes=dict(log_lam=""))
 def ridge_solution(problem: Ridge, log_lam: Tensor) -> Tensor:
     """θ*(λ) = (XᵀX/n + e^λ I)⁻¹ Xᵀy/n, the exact inner optimum."""
     n = len(problem.y_train)
     return torch.linalg.solve(problem.hessian(log_lam), problem.x_train.T @ problem.y_train / n)
 
 
+@checked(alpha=positive)
 def neumann_ihvp(hvp: Callable[[Tensor], Tensor], v: Tensor, alpha: float, K: int) -> Tensor:
     """H⁻¹v ≈ α Σ_{k=0}^{K} (I − αH)^k v (Lorraine et al. 2020, Algorithm 3), from H-vector products.
 
@@ -836,6 +871,7 @@ def neumann_ihvp(hvp: Callable[[Tensor], Tensor], v: Tensor, alpha: float, K: in
     return alpha * total
 
 
+@checked(alpha=positive, shapes=dict(log_lam=""))
 def hypergradient_ift(problem: Ridge, log_lam: Tensor, *, K: int | None = None,
                       alpha: float | None = None) -> Tensor:
     """dL_val(θ*(λ))/dλ by the implicit function theorem (Lorraine et al. 2020, eq. 2–4):
@@ -862,6 +898,7 @@ def hypergradient_ift(problem: Ridge, log_lam: Tensor, *, K: int | None = None,
 
 # --- truncation, ES and persistent ES on influence balancing (Vicol et al. 2021, Sect. 5.1) --------
 
+@checked(shapes=dict(A="n n", b="n"))
 @dataclass(frozen=True)
 class Influence:
     """Influence balancing (Tallec & Ollivier 2017): s_{t+1} = A s_t + θ b, loss ½(s_t[0] − 1)².
@@ -887,6 +924,7 @@ class Influence:
         return s, 0.5 * (s[..., 0] - 1) ** 2
 
 
+@checked(n=size)
 def influence_balancing(n: int = 23, n_positive: int = 10, *, device: Device = None) -> Influence:
     """The problem of Vicol et al. (n = 23 units, 10 positive): θ* = −1/6."""
     if not 0 <= n_positive <= n or n < 1:
@@ -902,6 +940,7 @@ def _check_outer(steps: int, K: int, lr: float) -> None:
         raise ValueError(f"need steps >= 1, K >= 1, lr > 0, got {steps}, {K}, {lr}")
 
 
+@checked(K=size, steps=size, lr=positive)
 def train_truncated(problem: Influence, *, theta0: float = 0.5, K: int = 1, steps: int = 3000,
                     lr: float = 1e-4) -> np.ndarray:
     """Online truncated BPTT: unroll K steps, differentiate the loss through those K only, update θ,
@@ -920,6 +959,7 @@ def train_truncated(problem: Influence, *, theta0: float = 0.5, K: int = 1, step
     return path
 
 
+@checked(K=size, steps=size, lr=positive, sigma=positive, n_particles=size)
 def train_es(problem: Influence, *, persistent: bool, theta0: float = 0.5, K: int = 1,
              steps: int = 3000, lr: float = 1e-4, sigma: float = 0.1, n_particles: int = 1000,
              seed: int = 0, progress=False) -> np.ndarray:

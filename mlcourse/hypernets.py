@@ -33,6 +33,7 @@ from torch import Tensor, nn
 
 from mlcourse import runtime
 from mlcourse.runtime import Device
+from mlcourse.inputs import checked, count, each, nonnegative, one_of, positive, size, tensor
 
 Problem = tuple[Tensor, Tensor, Tensor, Tensor]  # X [n, d], y [n], Xval [m, d], yval [m]
 DATA_DIR = Path(__file__).parent / "data"
@@ -40,6 +41,7 @@ DATA_DIR = Path(__file__).parent / "data"
 
 # --- 1. ridge regression: the exact best response ------------------------------------------------
 
+@checked(noise=nonnegative)
 def ridge_problem(n: int = 20, d: int = 50, noise: float = 1.0, seed: int = 0, *, n_val: int = 20,
                   device: Device = None) -> Problem:
     """An over-parameterised linear regression (d > n) whose best ridge penalty must be tuned.
@@ -65,6 +67,7 @@ def _check_data(X: Tensor, y: Tensor) -> None:
         raise ValueError(f"X must be [n, d] and y [n], got {tuple(X.shape)} and {tuple(y.shape)}")
 
 
+@checked
 def train_loss(X: Tensor, y: Tensor, w: Tensor, log_lam: Tensor | float) -> Tensor:
     """L_train(w, λ) = mean((Xw − y)²) + e^λ ‖w‖², batched: w [..., d], log_lam [...] → [...]."""
     _check_data(X, y)
@@ -72,6 +75,7 @@ def train_loss(X: Tensor, y: Tensor, w: Tensor, log_lam: Tensor | float) -> Tens
     return validation_loss(X, y, w) + log_lam.exp() * w.pow(2).sum(-1)
 
 
+@checked(shapes=dict(Xval="m _", yval="m"))
 def validation_loss(Xval: Tensor, yval: Tensor, w: Tensor) -> Tensor:
     """L_val(w) = mean((Xval w − yval)²), batched over the leading dimensions of w [..., d]."""
     _check_data(Xval, yval)
@@ -80,6 +84,7 @@ def validation_loss(Xval: Tensor, yval: Tensor, w: Tensor) -> Tensor:
     return (w @ Xval.T - yval).pow(2).mean(-1)
 
 
+@checked
 def best_response(X: Tensor, y: Tensor, log_lam: Tensor | float) -> Tensor:
     """The exact best response w*(λ) = argmin_w L_train(w, λ) = (XᵀX/n + e^λ I)⁻¹ Xᵀy/n.
 
@@ -95,6 +100,7 @@ def best_response(X: Tensor, y: Tensor, log_lam: Tensor | float) -> Tensor:
     return torch.linalg.solve(system, rhs.expand(*log_lam.shape, d))
 
 
+@checked
 def implicit_jacobian(X: Tensor, y: Tensor, log_lam: float) -> Tensor:
     """dw*/dλ by the implicit function theorem: ∂L/∂w = 0 at w* ⇒
     dw*/dλ = −(∂²L/∂w²)⁻¹ ∂²L/∂λ∂w = −(XᵀX/n + e^λ I)⁻¹ e^λ w*(λ)  → [d]."""
@@ -106,6 +112,7 @@ def implicit_jacobian(X: Tensor, y: Tensor, log_lam: float) -> Tensor:
     return -torch.linalg.solve(hessian_half, lam * w)
 
 
+@checked(problem=each(tensor(), 4), log_lams=tensor(1))
 def validation_curve(problem: Problem, log_lams: Tensor,
                      hypernet: Callable[[Tensor], Tensor] | None = None) -> Tensor:
     """L_val at each λ of ``log_lams`` [k] for the exact best response, or for the weights
@@ -119,6 +126,7 @@ def validation_curve(problem: Problem, log_lams: Tensor,
         return validation_loss(Xval, yval, w)
 
 
+@checked(d=size, hidden=size)
 class Hypernet(nn.Module):
     """ŵ_φ(λ): an MLP from a scalar λ (rescaled from ``lam_range`` to [−1, 1]) to d weights."""
 
@@ -139,6 +147,7 @@ class Hypernet(nn.Module):
         return self.net(u)
 
 
+@checked(problem=each(tensor(), 4), steps=size, batch=size, lr=positive, hidden=size)
 def train_global_hypernet(problem: Problem, lam_range: tuple[float, float] = (-8.0, 4.0), *,
                           steps: int = 2000, batch: int = 64, lr: float = 3e-3, hidden: int = 64,
                           seed: int = 0, progress: bool | Callable = False) -> Hypernet:
@@ -167,6 +176,7 @@ def train_global_hypernet(problem: Problem, lam_range: tuple[float, float] = (-8
     return net.eval()
 
 
+@checked(problem=each(tensor(), 4), steps=count, lr=positive)
 def tune_lambda(hypernet: Callable[[Tensor], Tensor], problem: Problem, log_lam0: float, *,
                 steps: int = 100, lr: float = 0.1) -> Tensor:
     """The second loop of the global algorithm: gradient descent on λ ↦ L_val(ŵ_φ(λ)) through the
@@ -184,6 +194,7 @@ def tune_lambda(hypernet: Callable[[Tensor], Tensor], problem: Problem, log_lam0
     return torch.tensor(path)
 
 
+@checked(problem=each(tensor(), 4))
 def exact_hypergradient(problem: Problem, log_lam: float) -> float:
     """d/dλ L_val(w*(λ)): the hypergradient through the exact best response (autograd)."""
     X, y, Xval, yval = problem
@@ -192,6 +203,7 @@ def exact_hypergradient(problem: Problem, log_lam: float) -> float:
     return g.item()
 
 
+@checked(problem=each(tensor(), 4))
 def approx_hypergradient(hypernet: Callable[[Tensor], Tensor], problem: Problem, log_lam: float) -> float:
     """d/dλ L_val(ŵ_φ(λ)): the hypergradient a hypernet supplies (what λ is updated with)."""
     X, _, Xval, yval = problem
@@ -202,6 +214,7 @@ def approx_hypergradient(hypernet: Callable[[Tensor], Tensor], problem: Problem,
 
 # --- 2. Self-Tuning Networks: the compact layer and the local best response ----------------------
 
+@checked
 class STNLinear(nn.Module):
     """The STN layer (MacKay et al. 2019, Sect. 4.2): a linear layer whose weights depend on λ ∈ R^h,
 
@@ -215,8 +228,8 @@ class STNLinear(nn.Module):
     def __init__(self, in_features: int, out_features: int, n_hyper: int, bias: bool = True) -> None:
         super().__init__()
         if min(in_features, out_features, n_hyper) < 1:
-            raise ValueError(f"sizes must be >= 1, got in={in_features}, out={out_features}, "
-                             f"n_hyper={n_hyper}")
+            raise ValueError(f"sizes must be >= 1, got in_features={in_features}, "
+                             f"out_features={out_features}, n_hyper={n_hyper}")
         self.n_hyper = n_hyper
         self.elem = nn.Linear(in_features, out_features, bias=bias)
         self.hyper = nn.Linear(in_features, out_features, bias=bias)
@@ -251,6 +264,7 @@ class STNLinear(nn.Module):
         return out
 
 
+@checked(d=size)
 def ridge_stn(d: int, seed: int = 0, device: Device = None) -> STNLinear:
     """A one-output, bias-free STN layer for ridge: ŵ(λ) = w_elem + (vλ) w_hyper, an affine function
     of λ (the local best-response model). W_elem and W_hyper start at zero (ŵ = 0, in the row space
@@ -263,12 +277,14 @@ def ridge_stn(d: int, seed: int = 0, device: Device = None) -> STNLinear:
     return layer
 
 
+@checked(log_lams=tensor((0, 1)))
 def stn_weights(layer: STNLinear, log_lams: Tensor) -> Tensor:
     """ŵ(λ) [k, d] of a one-output STN layer at each λ of ``log_lams`` [k] (for plots and losses)."""
     lam = torch.as_tensor(log_lams, dtype=layer.V.dtype, device=layer.V.device)[..., None]
     return layer.elem.weight[0] + (lam @ layer.V.T) * layer.hyper.weight[0]
 
 
+@checked(problem=each(tensor(), 4), sigma=positive, steps=count, batch=size, lr=positive)
 def train_local_hypernet(problem: Problem, center: float, sigma: float, *, steps: int = 600,
                          batch: int = 32, lr: float = 0.02, seed: int = 0) -> STNLinear:
     """Local best response (MacKay et al. 2019): fit the affine STN ŵ_φ(λ) on λ = center + σε,
@@ -292,11 +308,14 @@ def train_local_hypernet(problem: Problem, center: float, sigma: float, *, steps
     return layer
 
 
+@checked(sigma=tensor(lo=0, lo_open=True))
 def gaussian_entropy(sigma: Tensor) -> Tensor:
     """H[N(0, σ²)] = log σ + ½ log(2πe): the entropy bonus that stops σ from collapsing to 0."""
     return sigma.log() + 0.5 * math.log(2 * math.pi * math.e)
 
 
+@checked(problem=each(tensor(), 4), sigma0=positive, tau=nonnegative, rounds=count, t_train=count,
+         t_val=count, lr_phi=positive, lr_hyper=positive)
 def stn_search(problem: Problem, log_lam0: float = -4.0, sigma0: float = 0.5, *, tau: float = 1e-3,
                rounds: int = 300, t_train: int = 5, t_val: int = 1, lr_phi: float = 0.02,
                lr_hyper: float = 0.05, seed: int = 0) -> dict[str, Tensor]:
@@ -340,6 +359,7 @@ def stn_search(problem: Problem, log_lam0: float = -4.0, sigma0: float = 0.5, *,
 PARETO_DIM = 20
 
 
+@checked
 def pareto_toy_losses(x: Tensor) -> Tensor:
     """f₁ = 1 − exp(−‖x − 1/√d‖²), f₂ = 1 − exp(−‖x + 1/√d‖²) (Lin et al. 2019), x [..., d] → [..., 2].
 
@@ -354,12 +374,14 @@ def pareto_toy_losses(x: Tensor) -> Tensor:
     return torch.stack([f1, f2], -1)
 
 
+@checked(n_points=size)
 def pareto_front(n_points: int = 1001) -> Tensor:
     """The exact front: f at x = t·1/√d for t evenly spaced on [−1, 1] → [n_points, 2] (float64)."""
     t = torch.linspace(-1, 1, n_points, dtype=torch.float64)
     return torch.stack([1 - torch.exp(-(1 - t) ** 2), 1 - torch.exp(-(1 + t) ** 2)], -1)
 
 
+@checked(points=tensor(finite=False))
 def hypervolume_2d(points: Tensor | np.ndarray, ref: tuple[float, float] = (1.0, 1.0)) -> float:
     """Exact hypervolume of 2-D loss vectors (minimisation): the area dominated by the points and
     bounded by ``ref``. Sort by f₁, sweep, add the rectangle each non-dominated point contributes.
@@ -380,6 +402,7 @@ def hypervolume_2d(points: Tensor | np.ndarray, ref: tuple[float, float] = (1.0,
     return float(volume)
 
 
+@checked(k=size, min_angle=nonnegative)
 def circle_rays(k: int = 25, min_angle: float = 0.1) -> Tensor:
     """k preference rays at angles evenly spaced in [min_angle, π/2 − min_angle], normalised to sum
     to 1 (the test rays of Lin et al. 2019 and Navon et al. 2021) → [k, 2] float64."""
@@ -390,6 +413,7 @@ def circle_rays(k: int = 25, min_angle: float = 0.1) -> Tensor:
     return rays / rays.sum(-1, keepdim=True)
 
 
+@checked(shapes=dict(ray="2"))
 def ray_front_point(ray: Tensor) -> Tensor:
     """The exact front point that ray targeting aims at: r₁f₁ = r₂f₂ (where the Chebyshev
     scalarization max_i r_i f_i is minimal), found by bisection on t ∈ [−1, 1] → [2] float64."""
@@ -405,11 +429,13 @@ def ray_front_point(ray: Tensor) -> Tensor:
     return torch.stack([1 - torch.exp(-(1 - t) ** 2), 1 - torch.exp(-(1 + t) ** 2)])
 
 
+@checked(shapes=dict(f="... m", ray="... m"))
 def linear_scalarization(f: Tensor, ray: Tensor) -> Tensor:
     """LS: Σ_i r_i f_i, batched over rays (f, ray [..., m] → [...])."""
     return (ray * f).sum(-1)
 
 
+@checked(shapes=dict(f="... m", ray="... m"))
 def chebyshev_scalarization(f: Tensor, ray: Tensor) -> Tensor:
     """Ray targeting: max_i r_i f_i, minimal on the front where r₁f₁ = r₂f₂ (batched, [..., m] → [...]).
     The same target as EPO (Mahapatra & Rajan 2020), reached with a plain gradient."""
@@ -419,6 +445,7 @@ def chebyshev_scalarization(f: Tensor, ray: Tensor) -> Tensor:
 SCALARIZATIONS = {"ls": linear_scalarization, "chebyshev": chebyshev_scalarization}
 
 
+@checked(same_shape=("f", "ray"), shapes=dict(f="m", ray="m"))
 def non_uniformity(f: Tensor, ray: Tensor) -> Tensor:
     """μ_r(f) = KL(f̂ ‖ uniform) with f̂ = r⊙f / Σ r⊙f: zero exactly on the ray (r₁f₁ = r₂f₂ = …)."""
     rf = ray * f
@@ -426,6 +453,7 @@ def non_uniformity(f: Tensor, ray: Tensor) -> Tensor:
     return (f_hat * torch.log(f_hat * len(f))).sum()
 
 
+@checked(eps=nonnegative, shapes=dict(f="m", G="m d", ray="m"))
 def epo_weights(f: Tensor, G: Tensor, ray: Tensor, eps: float = 1e-8) -> Tensor:
     """The simplex weights β of one EPO step x ← x − η Gᵀβ (Mahapatra & Rajan 2020), for
     losses ``f`` [m] with Jacobian ``G`` [m, d]. With C = GGᵀ, a step changes the losses by −ηCβ.
@@ -468,6 +496,7 @@ def epo_weights(f: Tensor, G: Tensor, ray: Tensor, eps: float = 1e-8) -> Tensor:
     return torch.as_tensor(worst / worst.sum(), dtype=G.dtype, device=G.device)
 
 
+@checked(steps=count, lr=positive, shapes=dict(ray="m", x0="d"))
 def epo_search(ray: Tensor, x0: Tensor, *, steps: int = 100, lr: float = 0.5,
                losses: Callable[[Tensor], Tensor] = pareto_toy_losses) -> tuple[Tensor, Tensor]:
     """Gradient descent along EPO directions from ``x0``: returns the loss vectors [steps + 1, m]
@@ -484,6 +513,7 @@ def epo_search(ray: Tensor, x0: Tensor, *, steps: int = 100, lr: float = 0.5,
     return torch.stack(path), x
 
 
+@checked(d=size, hidden=size)
 class ParetoHypernet(nn.Module):
     """PHN (Navon et al. 2021): preference ray r [..., 2] ↦ target weights x [..., d] (here the
     target "model" is the point x of the toy problem itself)."""
@@ -497,6 +527,7 @@ class ParetoHypernet(nn.Module):
         return self.net(ray)
 
 
+@checked(method=one_of(*SCALARIZATIONS), steps=count, batch=size, alpha=positive, lr=positive)
 def train_phn(method: str = "chebyshev", *, steps: int = 2000, batch: int = 16, alpha: float = 0.2,
               lr: float = 1e-3, seed: int = 0, device: Device = None) -> ParetoHypernet:
     """Train a PHN: each step draws ``batch`` rays r ~ Dir(α, α) and descends the mean scalarized
@@ -521,6 +552,7 @@ def train_phn(method: str = "chebyshev", *, steps: int = 2000, batch: int = 16, 
     return phn.eval()
 
 
+@checked(shapes=dict(rays="k 2"))
 def phn_front(phn: ParetoHypernet, rays: Tensor) -> Tensor:
     """The losses (f₁, f₂) [k, 2] of the PHN's solutions for each ray of ``rays`` [k, 2]."""
     p = next(phn.parameters())
@@ -538,6 +570,7 @@ CONTINUAL_TASKS = (  # (function, domain) of von Oswald et al.'s (2020) 1-D regr
 MAIN_NET = (1, 10, 10, 1)
 
 
+@checked(n=size, noise=nonnegative)
 def continual_tasks(n: int = 100, noise: float = 0.05, seed: int = 0,
                     device: Device = None) -> list[tuple[Tensor, Tensor]]:
     """The three 1-D regression tasks f₁ = x + 3 on [−4, −2], f₂ = 2x² − 1 on [−1, 1],
@@ -553,6 +586,7 @@ def continual_tasks(n: int = 100, noise: float = 0.05, seed: int = 0,
     return out
 
 
+@checked(n=size)
 def continual_test_sets(n: int = 100, device: Device = None) -> list[tuple[Tensor, Tensor]]:
     """Noise-free evaluation grids (n evenly spaced x per task domain, y = f(x))."""
     out = []
@@ -562,11 +596,13 @@ def continual_test_sets(n: int = 100, device: Device = None) -> list[tuple[Tenso
     return out
 
 
+@checked(widths=each(size))
 def main_net_size(widths: tuple[int, ...] = MAIN_NET) -> int:
     """Number of weights of the fully connected target network (1-10-10-1: 141)."""
     return sum(a * b + b for a, b in zip(widths[:-1], widths[1:]))
 
 
+@checked(widths=each(size), shapes=dict(theta="P", x="n 1"))
 def main_net(theta: Tensor, x: Tensor, widths: tuple[int, ...] = MAIN_NET) -> Tensor:
     """The target network f(x; θ) with all its weights in one flat vector θ [main_net_size]
     (tanh hidden layers); x [n, 1] → [n, 1].
@@ -587,6 +623,7 @@ def main_net(theta: Tensor, x: Tensor, widths: tuple[int, ...] = MAIN_NET) -> Te
     return h
 
 
+@checked(n_tasks=size, emb_dim=size, hidden=size)
 class TaskHypernet(nn.Module):
     """Task-conditioned hypernet (von Oswald et al. 2020): a learned embedding e_t ∈ R^2 per task,
     and an MLP e ↦ θ(e) (two hidden layers), the 141 weights of the 1-10-10-1 target network."""
@@ -655,6 +692,7 @@ def hypernet_size(n_target: int, *, hidden: int, chunk_size: int | None = None, 
     return n_tasks * emb_dim + n_chunks * chunk_emb_dim + body(emb_dim + chunk_emb_dim, chunk_size)
 
 
+@checked(shapes=dict(targets="T P"))
 def output_regularizer(hnet: TaskHypernet, targets: Tensor, tasks: list[int]) -> Tensor:
     """(1/(T−1)) Σ_{t<T} ‖h(e_t; Θ) − h(e_t; Θ*)‖²: how far the hypernet's outputs for the old
     tasks moved from ``targets`` [T−1, n] (its outputs saved before the new task; the
@@ -662,12 +700,14 @@ def output_regularizer(hnet: TaskHypernet, targets: Tensor, tasks: list[int]) ->
     return (hnet.weights(tasks) - targets).pow(2).sum(-1).mean()  # all old tasks in one forward
 
 
+@checked
 def generated_weights(hnet: TaskHypernet) -> Tensor:
     """The target-network weights the hypernet generates for every task embedding → [T, 141]."""
     with torch.no_grad():
         return hnet.weights(range(len(hnet.embeddings)))
 
 
+@checked(shapes=dict(thetas="T P"))
 def continual_mse(thetas: Tensor, test_sets: list[tuple[Tensor, Tensor]]) -> list[float]:
     """MSE of the target network with weights ``thetas[t]`` on task t's test set, for each task."""
     if thetas.dim() != 2 or len(thetas) < len(test_sets):
@@ -676,6 +716,7 @@ def continual_mse(thetas: Tensor, test_sets: list[tuple[Tensor, Tensor]]) -> lis
         return [(main_net(thetas[t], x) - y).pow(2).mean().item() for t, (x, y) in enumerate(test_sets)]
 
 
+@checked(beta=nonnegative, steps=size, lr=positive, hidden=size)
 def train_continual(beta: float = 0.005, *, steps: int = 2000, lr: float = 1e-3, hidden: int = 100,
                     chunk_size: int | None = None, seed: int = 0, device: Device = None,
                     progress: bool | Callable = False) -> tuple[TaskHypernet, list[list[float]]]:
@@ -889,6 +930,7 @@ CHUNKED = dict(chunk_size=24, hidden=40)
 """The lecture's chunked hypernet: chunks of 24 weights (6 for 141), MLP (2 + 2) → 40 → 40 → 24."""
 
 
+@checked
 def cache_path(kind: str, setting: str | float) -> Path:
     """mlcourse/data/hypernets_<kind>_<setting>.pt, e.g. hypernets_phn_ls.pt, hypernets_continual_0.005.pt,
     hypernets_continual_chunked.pt (β = 0.005 with :data:`CHUNKED`)."""
@@ -898,10 +940,11 @@ def cache_path(kind: str, setting: str | float) -> Path:
         return DATA_DIR / "hypernets_continual_chunked.pt"
     if kind == "continual" and setting in CONTINUAL_BETAS:
         return DATA_DIR / f"hypernets_continual_{float(setting)}.pt"
-    raise ValueError(f"no cached run {kind!r} / {setting!r}: phn takes one of {', '.join(SCALARIZATIONS)}, "
+    raise ValueError(f"no cached run for kind={kind!r}, setting={setting!r}: phn takes one of {', '.join(SCALARIZATIONS)}, "
                      f"continual one of {CONTINUAL_BETAS} or 'chunked'")
 
 
+@checked(method=one_of(*SCALARIZATIONS))
 def pretrained_phn(method: str = "chebyshev", *, recompute: bool = False,
                    device: Device = None) -> ParetoHypernet:
     """The lecture's PHN (``train_phn(method)`` with its defaults, seed 0): loaded from its cache
@@ -914,6 +957,7 @@ def pretrained_phn(method: str = "chebyshev", *, recompute: bool = False,
     return phn.to(runtime.get_device(device)).eval()
 
 
+@checked(beta=one_of(*CONTINUAL_BETAS))
 def pretrained_continual(beta: float = 0.005, *, chunked: bool = False, recompute: bool = False,
                          device: Device = None) -> tuple[Tensor, list[list[float]]]:
     """The lecture's continual-learning run (``train_continual(beta)``, defaults, seed 0; with
@@ -930,6 +974,7 @@ def pretrained_continual(beta: float = 0.005, *, chunked: bool = False, recomput
     return saved["weights"].to(runtime.get_device(device)), saved["after"]
 
 
+@checked
 def main() -> None:
     """``python -m mlcourse.hypernets``: retrain the cached runs on one CPU thread, write them to
     mlcourse/data/ (≈ 30 s of CPU)."""

@@ -26,6 +26,7 @@ from typing import Callable
 import numpy as np
 import torch
 from torch.func import vmap
+from mlcourse.inputs import checked, count, each, nonnegative, number_or_each, positive, size, tensor
 
 Array = np.ndarray | torch.Tensor
 DTYPE = torch.float64
@@ -34,6 +35,7 @@ DTYPE = torch.float64
 # ---------------------------------------------------------------- data and basis
 
 
+@checked(n=size, noise=nonnegative)
 def sine_data(n: int = 10, noise: float = 0.3, seed: int = 0,
               device: str | torch.device = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
     """PRML's running example: x = linspace(0, 1, n), t = sin 2πx + ε, ε ~ N(0, noise²).
@@ -57,6 +59,7 @@ def _vector(v: Array, name: str) -> torch.Tensor:
     return v
 
 
+@checked(shapes=dict(x="N"))
 def polynomial_design(x: Array, degree: int) -> torch.Tensor:
     """Design matrix Φ of shape [N, degree + 1]: Φ[n, j] = x_n^j, columns x⁰ … x^degree."""
     if degree < 0:
@@ -90,6 +93,7 @@ def _posterior(Phi: torch.Tensor, t: torch.Tensor, alpha: torch.Tensor, beta: to
     return m, L
 
 
+@checked(alpha=positive, beta=positive)
 def posterior(Phi: Array, t: Array, alpha: float, beta: float) -> tuple[torch.Tensor, torch.Tensor]:
     """Posterior p(w | t) = N(w | m_N, S_N): S_N⁻¹ = αI + βΦᵀΦ, m_N = β S_N Φᵀ t (PRML 3.53–3.54)."""
     Phi, t = _check(Phi, t, alpha, beta)
@@ -111,6 +115,7 @@ def _log_evidence(Phi: torch.Tensor, t: torch.Tensor, alpha: torch.Tensor, beta:
             - N / 2 * math.log(2 * math.pi))
 
 
+@checked(alpha=positive, beta=positive)
 def log_evidence(Phi: Array, t: Array, alpha: float, beta: float) -> float:
     """Log marginal likelihood ln p(t | α, β) of the Bayesian linear model (PRML 3.86)."""
     Phi, t = _check(Phi, t, alpha, beta)
@@ -118,6 +123,7 @@ def log_evidence(Phi: Array, t: Array, alpha: float, beta: float) -> float:
                                torch.as_tensor(beta, dtype=DTYPE, device=Phi.device)))
 
 
+@checked(alpha=positive, beta=positive)
 def marginal_log_density(Phi: Array, t: Array, alpha: float, beta: float) -> float:
     """The same evidence computed the direct way: the density of t under the Gaussian marginal
     N(t | 0, β⁻¹I + α⁻¹ΦΦᵀ) (PRML 3.85 before the completing of the square), an N×N computation."""
@@ -126,6 +132,7 @@ def marginal_log_density(Phi: Array, t: Array, alpha: float, beta: float) -> flo
     return float(torch.distributions.MultivariateNormal(torch.zeros_like(t), C).log_prob(t))
 
 
+@checked(beta=positive)
 def predictive(Phi_star: Array, mean: Array, cov: Array, beta: float) -> tuple[torch.Tensor, torch.Tensor]:
     """Posterior predictive at new inputs: mean Φ* m_N, std √(1/β + φᵀ S_N φ) (PRML 3.58–3.59)."""
     Phi_star, mean, cov = (torch.as_tensor(a, dtype=DTYPE) for a in (Phi_star, mean, cov))
@@ -138,6 +145,7 @@ def predictive(Phi_star: Array, mean: Array, cov: Array, beta: float) -> tuple[t
     return Phi_star @ mean, var.sqrt()
 
 
+@checked(degrees=each(count), alpha=positive, beta=positive, shapes=dict(x="N", t="N"))
 def evidence_by_degree(x: Array, t: Array, degrees: range | list[int], alpha: float, beta: float) -> torch.Tensor:
     """ln p(t | α, β, M) for each polynomial degree M — PRML Fig. 3.14's curve."""
     return torch.tensor([log_evidence(polynomial_design(x, M), t, alpha, beta) for M in degrees], dtype=DTYPE)
@@ -153,6 +161,7 @@ def _eigen_means(Phi: torch.Tensor, t: torch.Tensor, ln_alphas: torch.Tensor, be
     return s, c, U, beta * c / (ln_alphas.exp()[:, None] + beta * s)
 
 
+@checked(beta=positive, shapes=dict(ln_alphas="A"))
 def evidence_over_alpha(Phi: Array, t: Array, ln_alphas: Array, beta: float) -> torch.Tensor:
     """ln p(t | α, β) (PRML 3.86) at every α = exp(ln_alphas), β fixed, in O(D) per α once the
     eigenbasis is known: ln|A| = Σᵢ ln(α + β sᵢ). What a 1-D search over ln α needs."""
@@ -168,6 +177,7 @@ def evidence_over_alpha(Phi: Array, t: Array, ln_alphas: Array, beta: float) -> 
             - N / 2 * math.log(2 * math.pi))
 
 
+@checked(n_draws=size, degrees=each(count), alpha=positive, beta=positive, n=size, noise=nonnegative)
 def best_degree_counts(n_draws: int, degrees: range = range(10), alpha: float = 5e-3, beta: float = 11.1,
                        n: int = 10, noise: float = 0.3) -> torch.Tensor:
     """How often each degree maximizes the evidence over noise draws with seeds 0 … n_draws − 1.
@@ -187,6 +197,7 @@ def best_degree_counts(n_draws: int, degrees: range = range(10), alpha: float = 
 # ---------------------------------------------------------------- MacKay's fixed point
 
 
+@checked(alpha=positive, beta=positive, shapes=dict(Phi="N M"))
 def effective_parameters(Phi: Array, alpha: float, beta: float) -> float:
     """γ = Σᵢ λᵢ / (α + λᵢ), λᵢ the eigenvalues of βΦᵀΦ: how many w are pinned by data (PRML 3.91)."""
     Phi = torch.as_tensor(Phi, dtype=DTYPE)
@@ -194,6 +205,7 @@ def effective_parameters(Phi: Array, alpha: float, beta: float) -> float:
     return float((lam / (alpha + lam)).sum())
 
 
+@checked(alpha=positive, beta=positive, tol=positive, max_iter=size)
 def reestimate(Phi: Array, t: Array, alpha: float = 1.0, beta: float = 1.0, *, fit_beta: bool = True,
                tol: float = 1e-10, max_iter: int = 10_000) -> tuple[float, float, float]:
     """Type-II ML by MacKay's fixed-point iterations (PRML 3.91–3.95; MacKay 1992):
@@ -214,6 +226,8 @@ def reestimate(Phi: Array, t: Array, alpha: float = 1.0, beta: float = 1.0, *, f
         gamma = (lam / (alpha_ + lam)).sum()
         new_alpha = gamma / (m @ m)
         new_beta = (N - gamma) / ((t - Phi @ m) ** 2).sum() if fit_beta else beta_
+        if not (gamma > 1e-9 and torch.isfinite(new_alpha) and torch.isfinite(new_beta)):
+            raise RuntimeError(_runaway(float(new_alpha), float(new_beta), float(gamma), N))
         done = abs(new_alpha / alpha_ - 1) < tol and abs(new_beta / beta_ - 1) < tol
         alpha_, beta_ = new_alpha, new_beta
         if done:
@@ -226,6 +240,7 @@ def reestimate(Phi: Array, t: Array, alpha: float = 1.0, beta: float = 1.0, *, f
 # ---------------------------------------------------------------- a metaparameter: gradient descent
 
 
+@checked(alpha=positive, beta=positive, lr=positive, steps=number_or_each(count))
 def gd_weights(Phi: Array, t: Array, alpha: float, beta: float, lr: float, steps: int | list[int] | range,
                w0: Array | None = None) -> torch.Tensor:
     """Gradient descent on the penalized error E(w) = β/2 ‖t − Φw‖² + α/2 ‖w‖² (PRML 3.79), whose
@@ -257,9 +272,21 @@ def gd_weights(Phi: Array, t: Array, alpha: float, beta: float, lr: float, steps
     return m + ((1 - lr * lam) ** k * (U.T @ (start - m))) @ U.T
 
 
+def _runaway(alpha: float, beta: float, gamma: float, N: int) -> str:
+    """Why MacKay's iterations have no finite fixed point to reach, in words."""
+    if not gamma > 1e-9:
+        return (f"alpha runs off to infinity (alpha = {alpha:.3g}, γ = {gamma:.2g} well-determined "
+                f"parameters): the evidence of these data keeps growing as the prior pins w to 0, so "
+                f"no finite alpha maximizes it; use fewer basis functions, or other data")
+    return (f"beta runs off to infinity (beta = {beta:.3g}, γ = {gamma:.3g} of N = {N}): the fit "
+            f"interpolates the targets, so no finite noise precision maximizes the evidence; use "
+            f"fewer basis functions, or fit_beta=False")
+
+
 # ---------------------------------------------------------------- validation and black-box search
 
 
+@checked(alpha=positive, beta=positive, shapes=dict(Phi_train="N _", t_train="N", Phi_val="K _", t_val="K"))
 def validation_error(Phi_train: Array, t_train: Array, Phi_val: Array, t_val: Array,
                      alpha: float, beta: float) -> float:
     """The bilevel problem's outer loss: inner w*(α) = m_N minimizes the penalized training error
@@ -272,6 +299,7 @@ def validation_error(Phi_train: Array, t_train: Array, Phi_val: Array, t_val: Ar
     return float(((t_val - Phi_val @ m) ** 2).mean())
 
 
+@checked(beta=positive, shapes=dict(Phi_train="N _", t_train="N", Phi_val="K _", t_val="K", ln_alphas="A"))
 def validation_over_alpha(Phi_train: Array, t_train: Array, Phi_val: Array, t_val: Array,
                           ln_alphas: Array, beta: float) -> torch.Tensor:
     """:func:`validation_error` at every α = exp(ln_alphas), batched through the eigenbasis."""
@@ -284,6 +312,7 @@ def validation_over_alpha(Phi_train: Array, t_train: Array, Phi_val: Array, t_va
     return ((t_val - m @ U.T @ Phi_val.T) ** 2).mean(1)
 
 
+@checked(k=size)
 def grid_points(lo: float, hi: float, k: int) -> torch.Tensor:
     """A grid search's k candidates: evenly spaced from lo to hi (both included; k = 1 → midpoint)."""
     if not hi > lo or k < 1:
@@ -291,6 +320,7 @@ def grid_points(lo: float, hi: float, k: int) -> torch.Tensor:
     return torch.linspace(lo, hi, k, dtype=DTYPE) if k > 1 else torch.tensor([(lo + hi) / 2], dtype=DTYPE)
 
 
+@checked(k=size)
 def random_points(lo: float, hi: float, k: int, seed: int = 0) -> torch.Tensor:
     """A random search's k candidates: uniform on [lo, hi] (Bergstra & Bengio, JMLR 2012)."""
     if not hi > lo or k < 1:
@@ -299,6 +329,7 @@ def random_points(lo: float, hi: float, k: int, seed: int = 0) -> torch.Tensor:
     return lo + (hi - lo) * torch.rand(k, dtype=DTYPE, generator=g)
 
 
+@checked(shapes=dict(candidates="k"))
 def search(objective: Callable[[torch.Tensor], torch.Tensor], candidates: torch.Tensor) -> tuple[float, float]:
     """Black-box maximization: evaluate ``objective`` (batched) at every candidate, return the best
     (candidate, value). It costs len(candidates) evaluations whatever the candidates are."""
@@ -307,11 +338,13 @@ def search(objective: Callable[[torch.Tensor], torch.Tensor], candidates: torch.
     return float(candidates[best]), float(values[best])
 
 
+@checked(shapes=dict(candidates="k"))
 def running_best(objective: Callable[[torch.Tensor], torch.Tensor], candidates: torch.Tensor) -> torch.Tensor:
     """The candidate a search would report after 1, 2, …, k evaluations, taken in the given order."""
     return candidates[torch.cummax(objective(candidates), dim=0).indices]
 
 
+@checked(path=tensor(1), tol=nonnegative)
 def evaluations_needed(path: Array, target: float, tol: float) -> int | None:
     """How many evaluations a search needs before its running best (:func:`running_best`) is within
     ``tol`` of ``target`` for the first time; None if it never gets there."""

@@ -35,6 +35,7 @@ from torch.func import functional_call, grad, vmap
 from mlcourse import runtime
 from mlcourse.runtime import Device
 from mlcourse.memory import peak_memory
+from mlcourse.inputs import checked, count, each, one_of, positive, rate, size, tensor
 
 Params = dict[str, Tensor]
 Rate = float | Params  # one inner learning rate, or one per parameter tensor (Meta-SGD)
@@ -57,6 +58,7 @@ def _uniform(n: int, k: int, lo: float, hi: float, generator: torch.Generator | 
     return lo + (hi - lo) * torch.rand(n, k, 1, generator=generator, dtype=torch.float64)
 
 
+@checked(k=size, shapes=dict(amplitude="n", phase="n"))
 def sinusoid_points(amplitude: Tensor, phase: Tensor, k: int, *,
                     generator: torch.Generator | None = None,
                     device: Device = None) -> tuple[Tensor, Tensor]:
@@ -78,6 +80,7 @@ def sinusoid_points(amplitude: Tensor, phase: Tensor, k: int, *,
     return x.float().to(device), y.float().to(device)
 
 
+@checked(n_tasks=size, k_support=size, k_query=size)
 def sinusoid_tasks(n_tasks: int, k_support: int = 10, k_query: int = 10, *,
                    generator: torch.Generator | None = None, device: Device = None) -> Tasks:
     """A meta-batch from p(T): A ~ U[0.1, 5], φ ~ U[0, π]; support and query x ~ U[−5, 5].
@@ -162,6 +165,7 @@ def quadratic_meta_loss(theta: Tensor, h: Tensor, c: Tensor, alpha: float, steps
 
 # --- model and the inner loop ----------------------------------------------------------------------
 
+@checked(hidden=each(size))
 def make_regressor(hidden: tuple[int, ...] = (40, 40)) -> nn.Module:
     """The paper's regressor: 1 → 40 → 40 → 1 with ReLU (1761 parameters)."""
     if not hidden or any(h < 1 for h in hidden):
@@ -173,6 +177,7 @@ def make_regressor(hidden: tuple[int, ...] = (40, 40)) -> nn.Module:
     return nn.Sequential(*layers, nn.Linear(widths[-1], 1))
 
 
+@checked(shapes=dict(x="k 1", y="k 1"))
 def mse(model: nn.Module, params: Params, x: Tensor, y: Tensor) -> Tensor:
     """L(f_θ; D) = mean (f_θ(x) − y)² of the model run with ``params`` (one task, x, y [k, 1])."""
     return (functional_call(model, params, (x,)) - y).pow(2).mean()
@@ -189,6 +194,7 @@ def _is_second_order(t: int, steps: int, first_order: bool, truncate: int | None
     return not first_order and (truncate is None or t >= steps - truncate)
 
 
+@checked(inner_lr=rate, steps=count, truncate=count, shapes=dict(x="k 1", y="k 1"))
 def adapt(model: nn.Module, params: Params, x: Tensor, y: Tensor, *, inner_lr: Rate = 0.01,
           steps: int = 1, first_order: bool = False, truncate: int | None = None) -> Params:
     """Inner loop (Finn et al. eq. 1): ``steps`` gradient steps θ ← θ − α ∇L(θ; x, y) on one task.
@@ -215,6 +221,7 @@ def adapt(model: nn.Module, params: Params, x: Tensor, y: Tensor, *, inner_lr: R
 
 # --- the outer loop -----------------------------------------------------------------------------
 
+@checked(tasks=each(tensor(3), 4), inner_lr=rate, steps=count, truncate=count)
 def meta_loss(model: nn.Module, params: Params, tasks: Tasks, *, inner_lr: Rate = 0.01,
               steps: int = 1, first_order: bool = False, truncate: int | None = None) -> Tensor:
     """(1/n) Σ_i L(f_θ'_i; D_i^ts): the query loss after adaptation, averaged over the meta-batch.
@@ -228,6 +235,7 @@ def meta_loss(model: nn.Module, params: Params, tasks: Tasks, *, inner_lr: Rate 
     return vmap(one_task)(*tasks).mean()
 
 
+@checked(tasks=each(tensor(3), 4), inner_lr=rate, steps=count, truncate=count)
 def meta_gradient(model: nn.Module, params: Params, tasks: Tasks, *, inner_lr: Rate = 0.01,
                   steps: int = 1, first_order: bool = False,
                   truncate: int | None = None) -> Params | tuple[Params, Params]:
@@ -248,6 +256,7 @@ def meta_gradient(model: nn.Module, params: Params, tasks: Tasks, *, inner_lr: R
     return g_theta if alpha is None else (g_theta, dict(zip(alpha, grads[len(theta):])))
 
 
+@checked(tasks=each(tensor(3), 4), sigma=positive, n_pairs=size, inner_lr=rate, steps=count)
 def es_meta_gradient(model: nn.Module, params: Params, tasks: Tasks, *, sigma: float = 1e-3,
                      n_pairs: int = 64, inner_lr: Rate = 0.01, steps: int = 1,
                      generator: torch.Generator | None = None) -> Params:
@@ -283,6 +292,7 @@ def es_meta_gradient(model: nn.Module, params: Params, tasks: Tasks, *, sigma: f
 
 # --- memory of the meta-gradient ------------------------------------------------------------------
 
+@checked(steps=count, meta_batch=size, k_shot=size, truncate=count)
 def meta_gradient_memory(steps: int, *, meta_batch: int = 25, k_shot: int = 10,
                          first_order: bool = False, truncate: int | None = None, seed: int = 0,
                          device: Device = None) -> int:
@@ -364,6 +374,7 @@ def unrolled_graph_figure(steps: int = 3, *, first_order: bool = False):
 
 # --- training ----------------------------------------------------------------------------------
 
+@checked(method=one_of(*METHODS), inner_lr=rate)
 @dataclass
 class Learner:
     """A meta-trained regressor: the initialisation θ (``model``) and its inner learning rate α
@@ -434,6 +445,7 @@ def _init_model(seed: int, device: torch.device) -> nn.Module:
         return make_regressor().to(device)
 
 
+@checked(tasks=each(tensor(3), 4))
 def pretrain_loss(model: nn.Module, params: Params, tasks: Tasks) -> Tensor:
     """The baseline's objective: one regression on all points of all tasks pooled together."""
     xs, ys, xq, yq = tasks
@@ -441,6 +453,8 @@ def pretrain_loss(model: nn.Module, params: Params, tasks: Tasks) -> Tensor:
     return mse(model, params, x, y)
 
 
+@checked(method=one_of(*METHODS), iterations=count, meta_batch=size, k_shot=size, inner_lr=positive,
+         inner_steps=count, meta_lr=positive)
 def meta_train(*, method: str = "maml", iterations: int, meta_batch: int = 25, k_shot: int = 10,
                inner_lr: float = 0.01, inner_steps: int = 1, meta_lr: float = 1e-3, seed: int = 0,
                device: Device = None, progress: bool | Callable = True) -> Learner:
@@ -487,6 +501,7 @@ def meta_train(*, method: str = "maml", iterations: int, meta_batch: int = 25, k
 
 # --- evaluation --------------------------------------------------------------------------------
 
+@checked(n_tasks=size, k_shot=size, steps=each(count), n_query=size)
 def evaluate_tasks(learner: Learner, *, n_tasks: int = 600, k_shot: int = 10,
                    steps: tuple[int, ...] = (0, 1, 5, 10), n_query: int = 100,
                    seed: int = 1234) -> tuple[list[int], Tensor]:
@@ -520,6 +535,7 @@ def evaluate_tasks(learner: Learner, *, n_tasks: int = 600, k_shot: int = 10,
         return wanted, vmap(curve)(*tasks).double().cpu()  # [n_tasks, len(wanted)]
 
 
+@checked(n_tasks=size, k_shot=size, steps=each(count), n_query=size)
 def evaluate(learner: Learner, *, n_tasks: int = 600, k_shot: int = 10,
              steps: tuple[int, ...] = (0, 1, 5, 10), n_query: int = 100,
              seed: int = 1234) -> dict[int, tuple[float, float]]:
@@ -536,6 +552,7 @@ def evaluate(learner: Learner, *, n_tasks: int = 600, k_shot: int = 10,
 
 # --- committed checkpoints ------------------------------------------------------------------------
 
+@checked(method=one_of(*METHODS))
 def checkpoint_path(method: str) -> Path:
     """Where the reference learner for ``method`` is stored: mlcourse/data/maml_<method>.pt."""
     if method not in METHODS:
@@ -543,6 +560,7 @@ def checkpoint_path(method: str) -> Path:
     return DATA_DIR / f"maml_{method}.pt"
 
 
+@checked(method=one_of(*METHODS))
 def pretrained(method: str = "maml", *, recompute: bool = False, device: Device = None,
                progress: bool | Callable = False, **overrides) -> Learner:
     """The reference learner of the lecture: loaded from its checkpoint, or trained with
@@ -553,6 +571,7 @@ def pretrained(method: str = "maml", *, recompute: bool = False, device: Device 
     return meta_train(method=method, device=device, progress=progress, **{**REFERENCE, **overrides})
 
 
+@checked
 def main(argv: list[str] | None = None) -> None:
     """``python -m mlcourse.maml --train [--methods maml fomaml ...] [--iterations N]``: retrain the
     reference learners on one CPU thread and write them to mlcourse/data/."""

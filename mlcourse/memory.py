@@ -18,6 +18,8 @@ from typing import Callable, Iterator
 import numpy as np
 import torch
 
+from mlcourse.inputs import checked
+
 
 @contextlib.contextmanager
 def _quiet_stderr() -> Iterator[None]:
@@ -32,6 +34,7 @@ def _quiet_stderr() -> Iterator[None]:
         os.close(saved)
 
 
+@checked
 def peak_memory(fn: Callable[[], object], device: torch.device | str | None = None) -> int:
     """Peak bytes of tensor memory allocated while ``fn()`` runs (above what was live before).
 

@@ -42,6 +42,8 @@ from torch.func import grad, jvp, vmap
 
 from mlcourse import runtime
 from mlcourse.runtime import Device
+from mlcourse.inputs import (checked, count, each, finite_numbers, fraction, learning_rate, nonnegative, number_or_each,
+                             one_of, positive, probability, real, size, tensor)
 
 State = dict[str, Tensor | int]
 Rule = Callable[..., tuple[Tensor, State]]
@@ -58,6 +60,7 @@ def _check(p: Tensor, g: Tensor, lr: float) -> None:
 
 # --- first-order rules ---------------------------------------------------------------------------
 
+@checked(lr=learning_rate, momentum=nonnegative, weight_decay=nonnegative, same_shape=("p", "g"))
 def sgd(p: Tensor, g: Tensor, state: State, *, lr: float, momentum: float = 0.0,
         nesterov: bool = False, weight_decay: float = 0.0) -> tuple[Tensor, State]:
     """SGD with optional (Nesterov) momentum, as ``torch.optim.SGD`` (dampening 0).
@@ -77,6 +80,7 @@ def sgd(p: Tensor, g: Tensor, state: State, *, lr: float, momentum: float = 0.0,
     return p - lr * g, state
 
 
+@checked(lr=learning_rate, eps=nonnegative, weight_decay=nonnegative, same_shape=("p", "g"))
 def adagrad(p: Tensor, g: Tensor, state: State, *, lr: float, eps: float = 1e-10,
             weight_decay: float = 0.0) -> tuple[Tensor, State]:
     """Adagrad (Duchi et al. 2011), as ``torch.optim.Adagrad``: G ← G + g²;  p ← p − η g / (√G + ε).
@@ -89,6 +93,8 @@ def adagrad(p: Tensor, g: Tensor, state: State, *, lr: float, eps: float = 1e-10
     return p - lr * g / (G.sqrt() + eps), {"G": G}
 
 
+@checked(lr=learning_rate, alpha=probability, eps=nonnegative, momentum=nonnegative,
+         weight_decay=nonnegative, same_shape=("p", "g"))
 def rmsprop(p: Tensor, g: Tensor, state: State, *, lr: float, alpha: float = 0.99,
             eps: float = 1e-8, momentum: float = 0.0,
             weight_decay: float = 0.0) -> tuple[Tensor, State]:
@@ -105,6 +111,8 @@ def rmsprop(p: Tensor, g: Tensor, state: State, *, lr: float, alpha: float = 0.9
     return p - lr * b, {"s": s, "b": b}
 
 
+@checked(lr=learning_rate, betas=each(fraction, 2), eps=nonnegative, weight_decay=nonnegative,
+         same_shape=("p", "g"))
 def adam(p: Tensor, g: Tensor, state: State, *, lr: float, betas: tuple[float, float] = (0.9, 0.999),
          eps: float = 1e-8, weight_decay: float = 0.0) -> tuple[Tensor, State]:
     """Adam (Kingma & Ba 2015, Alg. 1), as ``torch.optim.Adam``; ``weight_decay`` is L2 (added to g,
@@ -128,6 +136,8 @@ def _adam_move(p: Tensor, g: Tensor, state: State, lr: float, betas: tuple[float
     return p - (lr / (1 - b1**t)) * m / denom, {"m": m, "v": v, "t": t}
 
 
+@checked(lr=learning_rate, betas=each(fraction, 2), eps=nonnegative, weight_decay=nonnegative,
+         same_shape=("p", "g"))
 def adamw(p: Tensor, g: Tensor, state: State, *, lr: float, betas: tuple[float, float] = (0.9, 0.999),
           eps: float = 1e-8, weight_decay: float = 1e-2) -> tuple[Tensor, State]:
     """AdamW (Loshchilov & Hutter 2019, Alg. 2), as ``torch.optim.AdamW``: first shrink
@@ -136,6 +146,7 @@ def adamw(p: Tensor, g: Tensor, state: State, *, lr: float, betas: tuple[float, 
     return _adam_move(p * (1 - lr * weight_decay), g, state, lr, betas, eps)
 
 
+@checked(lr=learning_rate, betas=each(probability, 2), weight_decay=nonnegative, same_shape=("p", "g"))
 def lion(p: Tensor, g: Tensor, state: State, *, lr: float = 1e-4,
          betas: tuple[float, float] = (0.9, 0.99), weight_decay: float = 0.0) -> tuple[Tensor, State]:
     """Lion (Chen et al. 2023, Alg. 2): c = β₁m + (1 − β₁)g;  p ← p − η(sign(c) + λp);
@@ -148,6 +159,8 @@ def lion(p: Tensor, g: Tensor, state: State, *, lr: float = 1e-4,
     return p - lr * (torch.sign(c) + weight_decay * p), {"m": b2 * m + (1 - b2) * g}
 
 
+@checked(lr=learning_rate, betas=each(fraction, 2), eps=nonnegative, hessian_power=positive,
+         same_shape=("p", "g", "hess_diag"))
 def adahessian(p: Tensor, g: Tensor, state: State, *, lr: float, hess_diag: Tensor,
                betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-4,
                hessian_power: float = 1.0) -> tuple[Tensor, State]:
@@ -169,12 +182,14 @@ def adahessian(p: Tensor, g: Tensor, state: State, *, lr: float, hess_diag: Tens
     return p - lr * (m / (1 - b1**t)) / denom, {"m": m, "v": v, "t": t}
 
 
+@checked(lr=learning_rate, momentum=nonnegative, weight_decay=nonnegative, same_shape=("p", "g"))
 def momentum(p: Tensor, g: Tensor, state: State, *, lr: float, momentum: float = 0.9,
              weight_decay: float = 0.0) -> tuple[Tensor, State]:
     """Heavy-ball momentum (Polyak 1964): :func:`sgd` with μ = 0.9 unless given."""
     return sgd(p, g, state, lr=lr, momentum=momentum, weight_decay=weight_decay)
 
 
+@checked(lr=learning_rate, momentum=nonnegative, weight_decay=nonnegative, same_shape=("p", "g"))
 def nesterov(p: Tensor, g: Tensor, state: State, *, lr: float, momentum: float = 0.9,
              weight_decay: float = 0.0) -> tuple[Tensor, State]:
     """Nesterov momentum in torch's form (Sutskever et al. 2013): :func:`sgd` with μ = 0.9 unless given."""
@@ -189,6 +204,7 @@ OPTIMIZERS: dict[str, Rule] = {"sgd": sgd, "momentum": momentum, "nesterov": nes
 
 # --- Hessian diagonal (Hutchinson) ---------------------------------------------------------------
 
+@checked(shape=each(count))
 def rademacher(shape: tuple[int, ...], *, generator: torch.Generator | None = None,
                dtype: torch.dtype = torch.float64, device: Device = "cpu") -> Tensor:
     """Entries ±1 with probability ½ each (sampled on the CPU, so a seed means the same draw anywhere)."""
@@ -196,11 +212,13 @@ def rademacher(shape: tuple[int, ...], *, generator: torch.Generator | None = No
     return v.to(runtime.get_device(device))
 
 
+@checked(same_shape=("x", "v"))
 def hvp(f: Objective, x: Tensor, v: Tensor) -> Tensor:
     """Hessian–vector product H(x) v as a forward-over-reverse jvp of ∇f: no Hessian is formed."""
     return jvp(grad(f), (x,), (v,))[1]
 
 
+@checked(n=size, samples=size)
 def hutchinson_diag(matvec: Callable[[Tensor], Tensor], n: int, samples: int, *,
                     absolute: bool = False, generator: torch.Generator | None = None,
                     dtype: torch.dtype = torch.float64, device: Device = "cpu") -> Tensor:
@@ -214,6 +232,7 @@ def hutchinson_diag(matvec: Callable[[Tensor], Tensor], n: int, samples: int, *,
     return (est.abs() if absolute else est).mean(0)
 
 
+@checked(n=size, samples=size)
 def hutchinson_samples(matvec: Callable[[Tensor], Tensor], n: int, samples: int, *,
                        generator: torch.Generator | None = None, dtype: torch.dtype = torch.float64,
                        device: Device = "cpu") -> Tensor:
@@ -244,6 +263,7 @@ def diagonal_quadratic(eigenvalues: Sequence[float]) -> Objective:
     return f
 
 
+@checked(eigenvalues=finite_numbers, lr=finite_numbers, momentum=finite_numbers)
 def mode_rates(eigenvalues, lr, momentum=0.0, nesterov: bool = False) -> Tensor:
     """The rate at which each eigen-mode of a quadratic shrinks per step, for gradient descent
     (``momentum`` 0), heavy-ball momentum in torch's form (b ← βb + g, x ← x − ηb) or, with
@@ -266,6 +286,7 @@ def mode_rates(eigenvalues, lr, momentum=0.0, nesterov: bool = False) -> Tensor:
     return torch.maximum(((trace + root) / 2).abs(), ((trace - root) / 2).abs())
 
 
+@checked(lam_min=positive, lam_max=positive)
 def best_gd(lam_min: float, lam_max: float) -> tuple[float, float]:
     """Gradient descent's optimal step η = 2/(λ_min + λ_max) and its rate (κ − 1)/(κ + 1), κ = λ_max/λ_min:
     the step that makes the flattest and the steepest mode shrink equally fast."""
@@ -275,6 +296,7 @@ def best_gd(lam_min: float, lam_max: float) -> tuple[float, float]:
     return 2 / (lam_min + lam_max), (kappa - 1) / (kappa + 1)
 
 
+@checked(lam_min=positive, lam_max=positive)
 def best_momentum(lam_min: float, lam_max: float) -> tuple[float, float, float]:
     """Heavy-ball momentum's optimal (η, β, rate) on a quadratic with eigenvalues in [λ_min, λ_max]
     (Polyak 1964): η = (2/(√λ_min + √λ_max))², β = ((√κ − 1)/(√κ + 1))², rate (√κ − 1)/(√κ + 1) —
@@ -287,6 +309,7 @@ def best_momentum(lam_min: float, lam_max: float) -> tuple[float, float, float]:
 
 
 
+@checked(lam_min=positive, lam_max=positive)
 def best_nesterov(lam_min: float, lam_max: float) -> tuple[float, float, float]:
     """Nesterov momentum's optimal (η, β, rate) on a quadratic with eigenvalues in [λ_min, λ_max]
     (Lessard, Recht & Packard 2016): η = 4/(3λ_max + λ_min), β = (√(3κ + 1) − 2)/(√(3κ + 1) + 2),
@@ -305,24 +328,28 @@ def _xy(x: Tensor) -> tuple[Tensor, Tensor]:
     return x[..., 0], x[..., 1]
 
 
+@checked(shapes=dict(x="... 2"))
 def rosenbrock(x: Tensor) -> Tensor:
     """(1 − x)² + 100 (y − x²)²: a curved narrow valley, minimum 0 at (1, 1)."""
     a, b = _xy(x)
     return (1 - a) ** 2 + 100 * (b - a**2) ** 2
 
 
+@checked(shapes=dict(x="... 2"))
 def beale(x: Tensor) -> Tensor:
     """(1.5 − x + xy)² + (2.25 − x + xy²)² + (2.625 − x + xy³)²: minimum 0 at (3, 0.5)."""
     a, b = _xy(x)
     return (1.5 - a + a * b) ** 2 + (2.25 - a + a * b**2) ** 2 + (2.625 - a + a * b**3) ** 2
 
 
+@checked(shapes=dict(x="... 2"))
 def rastrigin(x: Tensor) -> Tensor:
     """20 + Σᵢ (xᵢ² − 10 cos 2πxᵢ): a bowl covered in local minima, global minimum 0 at the origin."""
     a, b = _xy(x)
     return 20 + a**2 - 10 * torch.cos(2 * math.pi * a) + b**2 - 10 * torch.cos(2 * math.pi * b)
 
 
+@checked(shapes=dict(x="... 2"))
 def branin(x: Tensor) -> Tensor:
     """Branin–Hoo on [−5, 10] × [0, 15]: three global minima with f* = 0.397887 (a BO benchmark)."""
     a, b = _xy(x)
@@ -378,6 +405,7 @@ def _grad_and_hvp(f: Objective, x: Tensor,
     return g.detach(), v * hv
 
 
+@checked(x0=tensor(1), steps=count, noise=number_or_each(nonnegative))
 def run(optimizer: str | Rule, f: Objective, x0, steps: int, *, seed: int = 0,
         noise: float | Sequence[float] = 0.0, device: Device = "cpu", dtype: torch.dtype = torch.float64,
         **hyper) -> Tensor:
@@ -417,6 +445,7 @@ def run(optimizer: str | Rule, f: Objective, x0, steps: int, *, seed: int = 0,
     return torch.stack(path)
 
 
+@checked(x0=tensor(1), steps=count, lr=learning_rate)
 def torch_optim_path(optimizer_class: type[torch.optim.Optimizer], f: Objective, x0, steps: int, *,
                      dtype: torch.dtype = torch.float64, **hyper) -> Tensor:
     """The same run as :func:`run` with a ``torch.optim`` optimizer (e.g. ``torch.optim.Adam``) in
@@ -434,6 +463,7 @@ def torch_optim_path(optimizer_class: type[torch.optim.Optimizer], f: Objective,
 
 # --- implicit gradient regularization --------------------------------------------------------------
 
+@checked(lr=learning_rate)
 def modified_loss(f: Objective, lr: float) -> Objective:
     """Barrett & Dherin (2021), eq. 2: L̃(x) = L(x) + (η/4)‖∇L(x)‖², the loss whose gradient *flow*
     gradient descent with step η follows to second order in η."""
@@ -443,6 +473,7 @@ def modified_loss(f: Objective, lr: float) -> Objective:
     return f_mod
 
 
+@checked(x0=tensor(1), time=nonnegative, substeps=size)
 def gradient_flow(f: Objective, x0, time: float, substeps: int = 2000,
                   dtype: torch.dtype = torch.float64) -> Tensor:
     """The point x(T) of ẋ = −∇f(x), x(0) = x0, by classical Runge–Kutta with ``substeps`` steps."""
@@ -462,6 +493,7 @@ def gradient_flow(f: Objective, x0, time: float, substeps: int = 2000,
 
 # --- the implicit bias of SGD noise: the scalar product u·v --------------------------------------
 
+@checked(n=size, noise=nonnegative)
 def scalar_regression(n: int = 32, *, noise: float = 0.5, seed: int = 0) -> tuple[Tensor, Tensor]:
     """n points x ~ N(0, 1), y = x + noise·ε (float64): data for the model f(x) = u·v·x."""
     if n < 2 or noise < 0:
@@ -471,6 +503,7 @@ def scalar_regression(n: int = 32, *, noise: float = 0.5, seed: int = 0) -> tupl
     return x, x + noise * torch.randn(n, generator=gen, dtype=torch.float64)
 
 
+@checked(start=each(real, 2), steps=count, lr=learning_rate, batch=size, shapes=dict(x="n", y="n"))
 def product_path(x: Tensor, y: Tensor, start: tuple[float, float], steps: int, *, lr: float,
                  batch: int | None = None, seed: int = 0) -> Tensor:
     """(S)GD on L(u, v) = ½ mean_k (u v x_k − y_k)²; returns the path [steps + 1, 2] of (u, v).
@@ -505,6 +538,7 @@ def product_path(x: Tensor, y: Tensor, start: tuple[float, float], steps: int, *
     return torch.tensor(path, dtype=torch.float64)
 
 
+@checked(shapes=dict(path="... 2", x="n", y="n"))
 def product_sharpness(path: Tensor, x: Tensor, y: Tensor) -> Tensor:
     """The largest eigenvalue of the Hessian of L(u, v) = ½ mean (u v x − y)² at each row of ``path``.
 
@@ -519,6 +553,7 @@ def product_sharpness(path: Tensor, x: Tensor, y: Tensor) -> Tensor:
 
 
 
+@checked(shapes=dict(path="... 2", x="n", y="n"))
 def product_valley_sharpness(path: Tensor, x: Tensor, y: Tensor) -> Tensor:
     """For each (u, v) of ``path``: the sharpness of the minimum with the same imbalance u² − v²,
     mean(x²)·√((u² − v²)² + 4c²), c = Σxy/Σx² — at a minimum uv = c, so (u² + v²)² = (u² − v²)² + 4c².
@@ -532,12 +567,14 @@ def product_valley_sharpness(path: Tensor, x: Tensor, y: Tensor) -> Tensor:
 
 # --- forward gradient --------------------------------------------------------------------------
 
+@checked(same_shape=("x", "v"))
 def forward_gradient(f: Objective, x: Tensor, v: Tensor) -> Tensor:
     """Baydin et al. (2022), eq. 3: g(x) = (∇f(x)·v) v. The directional derivative ∇f·v comes from
     one forward-mode jvp; for v ~ N(0, I), E[g] = E[vvᵀ]∇f = ∇f (unbiased)."""
     return jvp(f, (x,), (v,))[1] * v
 
 
+@checked(samples=size)
 def forward_gradients(f: Objective, x: Tensor, samples: int, *,
                       generator: torch.Generator | None = None) -> Tensor:
     """``samples`` independent forward gradients at x, one per row (tangents v ~ N(0, I) from the CPU)."""
@@ -547,6 +584,7 @@ def forward_gradients(f: Objective, x: Tensor, samples: int, *,
     return vmap(lambda v: forward_gradient(f, x, v))(V)
 
 
+@checked(x0=tensor(1), steps=count, lr=learning_rate, decay=nonnegative)
 def forward_gradient_descent(f: Objective, x0, steps: int, *, lr: float, decay: float = 0.0,
                              seed: int = 0, dtype: torch.dtype = torch.float64,
                              device: Device = "cpu") -> Tensor:
@@ -566,6 +604,7 @@ def forward_gradient_descent(f: Objective, x0, steps: int, *, lr: float, decay: 
 
 # --- direct feedback alignment -------------------------------------------------------------------
 
+@checked(n_train=size, n_test=size, dim=size, classes=size, hidden=size)
 def teacher_task(n_train: int = 2000, n_test: int = 2000, *, dim: int = 20, classes: int = 10,
                  hidden: int = 50, seed: int = 0, dtype: torch.dtype = torch.float64,
                  device: Device = "cpu") -> tuple[Tensor, Tensor, Tensor, Tensor]:
@@ -581,6 +620,7 @@ def teacher_task(n_train: int = 2000, n_test: int = 2000, *, dim: int = 20, clas
     return x[:n_train], y[:n_train], x[n_train:], y[n_train:]
 
 
+@checked(sizes=each(size))
 def init_mlp(sizes: tuple[int, ...] = (20, 100, 100, 10), *, seed: int = 0,
              dtype: torch.dtype = torch.float64) -> list[Tensor]:
     """Weights [W₁, b₁, W₂, b₂, …] of a tanh MLP, W ~ U(±1/√fan_in) like ``nn.Linear``, biases 0."""
@@ -593,6 +633,7 @@ def init_mlp(sizes: tuple[int, ...] = (20, 100, 100, 10), *, seed: int = 0,
     return params
 
 
+@checked(params=each(tensor()), shapes=dict(x="n i"))
 def mlp_forward(params: list[Tensor], x: Tensor) -> tuple[list[Tensor], list[Tensor]]:
     """Pre-activations aₗ and activations hₗ (h₀ = x, hₗ = tanh aₗ; the last layer is linear logits)."""
     hs, pre = [x], []
@@ -603,6 +644,7 @@ def mlp_forward(params: list[Tensor], x: Tensor) -> tuple[list[Tensor], list[Ten
     return pre, hs
 
 
+@checked(sizes=each(size))
 def feedback_matrices(sizes: tuple[int, ...], *, seed: int = 1,
                       dtype: torch.dtype = torch.float64) -> list[Tensor]:
     """DFA's fixed random feedback Bₗ (hidden_l × classes), one per hidden layer, entries N(0, 1/classes)."""
@@ -611,6 +653,7 @@ def feedback_matrices(sizes: tuple[int, ...], *, seed: int = 1,
             for h in sizes[1:-1]]
 
 
+@checked(params=each(tensor()), y=tensor(1, integral=True), shapes=dict(x="n i", y="n"))
 def layer_updates(params: list[Tensor], x: Tensor, y: Tensor,
                   feedback: list[Tensor] | None) -> list[Tensor]:
     """Descent directions for every weight and bias under cross-entropy.
@@ -632,6 +675,7 @@ def layer_updates(params: list[Tensor], x: Tensor, y: Tensor,
     return out
 
 
+@checked(params=each(tensor()), y=tensor(1, integral=True), shapes=dict(x="n i", y="n"))
 def accuracy(params: list[Tensor], x: Tensor, y: Tensor) -> float:
     """Fraction of inputs whose largest logit is the label."""
     return float((mlp_forward(params, x)[0][-1].argmax(1) == y).to(torch.float64).mean())
@@ -643,6 +687,9 @@ def _cosine(a: list[Tensor], b: list[Tensor]) -> float:
     return float(fa @ fb / (fa.norm() * fb.norm()))
 
 
+@checked(y=tensor(1, integral=True), y_test=tensor(1, integral=True), method=one_of("backprop", "dfa"),
+         sizes=each(size), epochs=count, batch=size, lr=learning_rate,
+         shapes=dict(x="n i", y="n", x_test="m i", y_test="m"))
 def train_mlp(x: Tensor, y: Tensor, x_test: Tensor, y_test: Tensor, *, method: str = "backprop",
               sizes: tuple[int, ...] = (20, 100, 100, 10), epochs: int = 30, batch: int = 50,
               lr: float = 0.1, seed: int = 0) -> dict[str, list[float]]:
@@ -676,6 +723,8 @@ def train_mlp(x: Tensor, y: Tensor, x_test: Tensor, y_test: Tensor, *, method: s
     return history
 
 
+@checked(lr=learning_rate, momentum=fraction, sizes=each(size), batch=size,
+          shapes=dict(x="n d", y="n", x_val="m d", y_val="m"))
 def sgd_epochs(x: Tensor, y: Tensor, x_val: Tensor, y_val: Tensor, *, lr: float, momentum: float = 0.0,
                sizes: tuple[int, ...] = (20, 100, 100, 10), batch: int = 50, seed: int = 0):
     """Train a tanh MLP by mini-batch SGD with heavy-ball momentum (torch's form) on cross-entropy,
@@ -706,6 +755,7 @@ L2O_REFERENCE = dict(iterations=200, batch=32, dim=10, unroll=20, horizon=100, m
 ‖Wθ − y‖², truncated backprop through 5 unrolls of 20 steps (≈ 1 min of CPU)."""
 
 
+@checked(n=size, dim=size)
 def random_quadratics(n: int, dim: int = 10, *, generator: torch.Generator | None = None,
                       device: Device = "cpu") -> tuple[Tensor, Tensor, Tensor]:
     """n optimizees f(θ) = ‖Wθ − y‖² with W, y and the start θ₀ all standard normal (paper Sect. 3.1).
@@ -719,17 +769,20 @@ def random_quadratics(n: int, dim: int = 10, *, generator: torch.Generator | Non
     return W.to(dev), y.to(dev), theta.to(dev)
 
 
+@checked(shapes=dict(W="n d d", y="n d", theta="n d"))
 def quadratic_loss(W: Tensor, y: Tensor, theta: Tensor) -> Tensor:
     """‖Wθ − y‖² for each function of the batch: [n]."""
     r = torch.einsum("nij,nj->ni", W, theta) - y
     return (r * r).sum(-1)
 
 
+@checked(shapes=dict(W="n d d", y="n d", theta="n d"))
 def quadratic_grad(W: Tensor, y: Tensor, theta: Tensor) -> Tensor:
     """∇θ ‖Wθ − y‖² = 2Wᵀ(Wθ − y), in closed form."""
     return 2 * torch.einsum("nji,nj->ni", W, torch.einsum("nij,nj->ni", W, theta) - y)
 
 
+@checked(hidden=size, layers=size, p=positive)
 class LSTMOptimizer(torch.nn.Module):
     """m(∇, h; φ): a 2-layer LSTM with 20 units shared by every coordinate (paper Sect. 2.1).
 
@@ -756,6 +809,7 @@ class LSTMOptimizer(torch.nn.Module):
         return 0.1 * self.out(h[0]).reshape(g.shape), state
 
 
+@checked(steps=count, shapes=dict(W="n d d", y="n d", theta="n d"))
 def l2o_losses(model: LSTMOptimizer, W: Tensor, y: Tensor, theta: Tensor, steps: int) -> Tensor:
     """Run the learned optimizer for ``steps`` steps on every function; losses [steps + 1, n]."""
     losses, state = [quadratic_loss(W, y, theta)], None
@@ -767,6 +821,7 @@ def l2o_losses(model: LSTMOptimizer, W: Tensor, y: Tensor, theta: Tensor, steps:
     return torch.stack(losses)
 
 
+@checked(lr=learning_rate, steps=count, momentum=nonnegative, shapes=dict(W="n d d", y="n d", theta="n d"))
 def sgd_losses(lr: float, W: Tensor, y: Tensor, theta: Tensor, steps: int, momentum: float = 0.0) -> Tensor:
     """Gradient descent with rate ``lr`` — heavy-ball with ``momentum`` β > 0 (torch's form:
     b ← βb + g, θ ← θ − ηb) — on every function; losses [steps + 1, n]."""
@@ -794,6 +849,8 @@ def _final_mean_losses(lrs: Tensor, momenta: Tensor, W: Tensor, y: Tensor, theta
     return (r * r).sum(1).mean(0)
 
 
+@checked(steps=count, lrs=tensor(1, lo=0, lo_open=True),
+         shapes=dict(W="n d d", y="n d", theta="n d", lrs="k"))
 def tune_sgd(W: Tensor, y: Tensor, theta: Tensor, steps: int = 100,
              lrs: Tensor | None = None) -> tuple[float, float]:
     """The learning rate (from a log grid 1e-4 … 1, 41 values) with the lowest mean loss after
@@ -804,6 +861,9 @@ def tune_sgd(W: Tensor, y: Tensor, theta: Tensor, steps: int = 100,
     return float(lrs[best]), float(means[best])
 
 
+@checked(steps=count, lrs=tensor(1, lo=0, lo_open=True), momenta=each(fraction),
+          shapes=dict(W="n d d", y="n d", theta="n d", lrs="k"))
+@checked(steps=count, shapes=dict(W="n d d", y="n d", theta="n d"))
 def tune_momentum(W: Tensor, y: Tensor, theta: Tensor, steps: int = 100, lrs: Tensor | None = None,
                   momenta: Sequence[float] = (0.5, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98)) -> tuple[float, float, float]:
     """The heavy-ball (learning rate, β) with the lowest mean loss after ``steps``: every β of
@@ -817,6 +877,7 @@ def tune_momentum(W: Tensor, y: Tensor, theta: Tensor, steps: int = 100, lrs: Te
     return float(grid_lr[best]), float(grid_beta[best]), float(means[best])
 
 
+@checked(iterations=count, batch=size, dim=size, unroll=size, horizon=size, meta_lr=positive)
 def meta_train_l2o(iterations: int = 300, *, batch: int = 128, dim: int = 10, unroll: int = 20,
                    horizon: int = 100, meta_lr: float = 3e-3, seed: int = 0, device: Device = "cpu",
                    progress=False) -> LSTMOptimizer:
@@ -846,6 +907,7 @@ def meta_train_l2o(iterations: int = 300, *, batch: int = 128, dim: int = 10, un
     return model.cpu()
 
 
+@checked
 def load_l2o(path: Path | str = L2O_CHECKPOINT, *, recompute: bool = False, **train) -> LSTMOptimizer:
     """The learned optimizer from ``path``; with ``recompute`` (or a missing file) meta-train it with
     ``L2O_REFERENCE`` updated by ``train`` and save it there (state dict, float32)."""

@@ -36,6 +36,8 @@ from typing import Callable, Sequence
 
 import torch
 from torch import Tensor
+from mlcourse.inputs import (checked, count, each, integer, need, nonnegative, number, one_of, pairs_of,
+                             positive, real, size, tensor)
 
 from mlcourse import runtime
 
@@ -59,6 +61,7 @@ def _scale(U: Tensor, b: Tensor) -> Tensor:
     return b[:, 0] + U * (b[:, 1] - b[:, 0])
 
 
+@checked
 def best_so_far(y: Tensor) -> Tensor:
     """Running minimum: entry n − 1 is the best value after n evaluations."""
     return torch.cummin(y, 0).values
@@ -66,6 +69,7 @@ def best_so_far(y: Tensor) -> Tensor:
 
 # --- grid and random search ------------------------------------------------------------------------
 
+@checked(bounds=pairs_of(real), per_dim=size)
 def grid_search(f: Objective, bounds: Bounds, per_dim: int) -> tuple[Tensor, Tensor]:
     """Evaluate f on the full grid of ``per_dim`` evenly spaced values per coordinate (ends included)."""
     b = _bounds(bounds)
@@ -76,6 +80,7 @@ def grid_search(f: Objective, bounds: Bounds, per_dim: int) -> tuple[Tensor, Ten
     return X, _evaluate(f, X)
 
 
+@checked(bounds=pairs_of(real), n=size)
 def random_search(f: Objective, bounds: Bounds, n: int, *, seed: int = 0) -> tuple[Tensor, Tensor]:
     """Evaluate f at ``n`` points drawn uniformly from the box."""
     b = _bounds(bounds)
@@ -88,14 +93,18 @@ def random_search(f: Objective, bounds: Bounds, n: int, *, seed: int = 0) -> tup
 
 # --- the Gaussian-process surrogate ----------------------------------------------------------------
 
+@checked(lengthscale=tensor(lo=0, lo_open=True), variance=tensor(lo=0), shapes=dict(A="n d", B="m d"))
 def matern52(A: Tensor, B: Tensor, lengthscale: Tensor, variance: Tensor) -> Tensor:
     """Matérn-5/2 kernel σ² (1 + √5 r + 5r²/3) e^{−√5 r}, r = ‖(a − b)/ℓ‖ (one ℓ per input: ARD)."""
+    need(lengthscale.numel() in (1, A.shape[1]), f"lengthscale must hold one number or one per input "
+         f"dimension ({A.shape[1]}), got shape {list(lengthscale.shape)}")
     d = (A[:, None, :] - B[None, :, :]) / lengthscale
     r = torch.sqrt((d * d).sum(-1) + 1e-12)
     s5r = math.sqrt(5) * r
     return variance * (1 + s5r + s5r * s5r / 3) * torch.exp(-s5r)
 
 
+@checked(scale=positive, shapes=dict(log_lengthscale="d", log_variance="", log_noise="", X="n d", y="n"))
 @dataclass
 class GP:
     """Exact GP regression on inputs in the unit cube with standardized targets.
@@ -172,18 +181,33 @@ _normal = torch.distributions.Normal(torch.tensor(0.0, dtype=torch.float64),
                                      torch.tensor(1.0, dtype=torch.float64))
 
 
+def _cdf(z: Tensor) -> Tensor:
+    """Φ(z) = ½ erfc(−z/√2): full relative precision far into the lower tail, where ½(1 + erf(z/√2))
+    and torch's ndtr return 0 (z ≲ −6 and −10)."""
+    return 0.5 * torch.special.erfc(-z / math.sqrt(2))
+
+
+@checked(sigma=tensor(lo=0, lo_open=True), xi=nonnegative, same_shape=("mu", "sigma"))
 def expected_improvement(mu: Tensor, sigma: Tensor, best: float, xi: float = 0.0) -> Tensor:
     """EI (Jones et al. 1998, eq. 15): E[max(best − f − ξ, 0)] for f ~ N(μ, σ²)
-    = (best − μ − ξ) Φ(z) + σ φ(z),  z = (best − μ − ξ)/σ."""
+    = (best − μ − ξ) Φ(z) + σ φ(z) = σ (z Φ(z) + φ(z)),  z = (best − μ − ξ)/σ.
+
+    Below z = 0 the two terms cancel (at z = −10 the naive sum is 100× too large); there
+    z Φ(z) + φ(z) = e^{−z²/2} (z/2 · erfcx(−z/√2) + 1/√(2π)), accurate to ~z² ulp until it underflows."""
     z = (best - mu - xi) / sigma
-    return (best - mu - xi) * _normal.cdf(z) + sigma * torch.exp(_normal.log_prob(z))
+    neg, pos = z.clamp(max=0), z.clamp(min=0)  # each branch evaluated where it is accurate and finite
+    tail = torch.exp(-neg * neg / 2) * (neg / 2 * torch.special.erfcx(-neg / math.sqrt(2)) + 1 / math.sqrt(2 * math.pi))
+    body = pos * _cdf(pos) + torch.exp(-pos * pos / 2) / math.sqrt(2 * math.pi)
+    return sigma * torch.where(z < 0, tail, body)
 
 
+@checked(sigma=tensor(lo=0, lo_open=True), xi=nonnegative, same_shape=("mu", "sigma"))
 def probability_of_improvement(mu: Tensor, sigma: Tensor, best: float, xi: float = 0.01) -> Tensor:
-    """PI (Kushner 1964): P(f < best − ξ) = Φ((best − μ − ξ)/σ)."""
-    return _normal.cdf((best - mu - xi) / sigma)
+    """PI (Kushner 1964): P(f < best − ξ) = Φ((best − μ − ξ)/σ), with Φ from erfc (accurate in the tail)."""
+    return _cdf((best - mu - xi) / sigma)
 
 
+@checked(sigma=tensor(lo=0), kappa=nonnegative, same_shape=("mu", "sigma"))
 def lower_confidence_bound(mu: Tensor, sigma: Tensor, best: float, kappa: float = 2.0) -> Tensor:
     """UCB on −f (Srinivas et al. 2010): maximize −(μ − κσ); ``best`` is unused (same signature)."""
     return -(mu - kappa * sigma)
@@ -202,6 +226,7 @@ def _candidates(U: Tensor, y: Tensor, n: int, gen: torch.Generator) -> Tensor:
     return torch.cat([torch.rand(n, d, generator=gen, dtype=torch.float64), *local]).clamp(0, 1)
 
 
+@checked(bounds=pairs_of(real), n=size, init=size, acquisition=one_of(*ACQUISITIONS), candidates=size)
 def bayes_opt(f: Objective, bounds: Bounds, n: int, *, init: int = 5, acquisition: str = "ei",
               seed: int = 0, candidates: int = 2000) -> tuple[Tensor, Tensor]:
     """Bayesian optimization: ``init`` uniform points, then n − init rounds of (fit the GP to all
@@ -228,6 +253,7 @@ def bayes_opt(f: Objective, bounds: Bounds, n: int, *, init: int = 5, acquisitio
 
 # --- CMA-ES -----------------------------------------------------------------------------------------
 
+@checked(sigma=positive, popsize=count, shapes=dict(mean="N"))
 @dataclass
 class CMAES:
     """The covariance matrix adaptation evolution strategy, as ask/tell.
@@ -301,6 +327,7 @@ class CMAES:
         self.sigma *= math.exp(cs / self.d_sigma * (norm / self.chi_N - 1))
 
 
+@checked(bounds=pairs_of(real), n=size, sigma0=positive, popsize=count)
 def cma_es(f: Objective, bounds: Bounds, n: int, *, seed: int = 0, sigma0: float = 0.3,
            popsize: int = 0) -> tuple[Tensor, Tensor]:
     """Minimize f with :class:`CMAES` for ``n`` evaluations (the last generation may be cut short).
@@ -338,6 +365,7 @@ def _log_floor(R: float, eta: int) -> int:
     return s
 
 
+@checked(R=number(1), eta=integer(2), convention=one_of("paper", "hpbandster"))
 def hyperband_brackets(R: float, eta: int = 3, convention: str = "paper") -> list[list[tuple[int, float]]]:
     """The (n_i, r_i) rounds of every Hyperband bracket s = s_max … 0 (Li et al. 2018, Alg. 1):
     s_max = ⌊log_η R⌋, B = (s_max + 1)R, n = ⌈(B/R) ηˢ/(s + 1)⌉, r = R η⁻ˢ; round i keeps
@@ -363,6 +391,7 @@ def hyperband_brackets(R: float, eta: int = 3, convention: str = "paper") -> lis
     return brackets
 
 
+@checked(R=number(1), eta=integer(2))
 def hyperband(train: Callable[[Tensor, float], float], sample: Callable[[torch.Generator], Tensor],
               R: float, eta: int = 3, *, seed: int = 0) -> list[tuple[Tensor, float, float]]:
     """Run Hyperband (paper convention): ``sample(generator)`` draws one configuration,
@@ -387,6 +416,7 @@ def hyperband(train: Callable[[Tensor, float], float], sample: Callable[[torch.G
 OPTUNA_SAMPLERS = ("tpe", "gp", "random")
 
 
+@checked(n=size)
 def optuna_minimize(f: Objective, bounds: Bounds, n: int, *, sampler: str = "tpe",
                     seed: int = 0) -> tuple[Tensor, Tensor]:
     """Minimize f with an Optuna study of ``n`` trials: ``sampler`` "tpe" (``TPESampler``: a density
@@ -427,6 +457,7 @@ METHODS: dict[str, Callable[..., tuple[Tensor, Tensor]]] = {
 """The methods :func:`compare` knows, by the name a table shows."""
 
 
+@checked(n=size, seeds=size, methods=each(one_of(*METHODS)))
 def compare(f: Objective, bounds: Bounds, n: int, seeds: int, methods: Sequence[str] = tuple(METHODS),
             progress=False) -> dict[str, Tensor]:
     """Run every method of ``methods`` for ``n`` evaluations with seeds 0 … seeds − 1; returns, per
@@ -441,6 +472,7 @@ def compare(f: Objective, bounds: Bounds, n: int, seeds: int, methods: Sequence[
 DATA_DIR = Path(__file__).parent / "data"
 
 
+@checked(n=size, seeds=size, methods=each(one_of(*METHODS)))
 def cached_comparison(name: str, f: Objective, bounds: Bounds, n: int, seeds: int, *,
                       methods: Sequence[str] = tuple(METHODS), recompute: bool = False,
                       path: Path | str | None = None) -> dict[str, Tensor]:

@@ -134,28 +134,36 @@ def cmd_start(args: argparse.Namespace, extra: list[str]) -> int:
     return 0
 
 
-def cmd_build(args: argparse.Namespace, _extra: list[str]) -> int:
-    from mlcourse.course.notebooks import build, repo_root, topics
+def _chosen(root: Path, command: str, wanted: list[str]) -> list[str]:
+    """The topics named on the command line (each must name exactly one), or every topic; exit 2
+    with one line before anything is done if one names none."""
+    from mlcourse.course.notebooks import topics
 
-    root = repo_root()
-    names = topics(root, args.topics)
-    if not names:
-        print(f"mlcourse build: no lecture or solution matches {args.topics}", file=sys.stderr)
-        return 2
-    for name in names:
+    return [_one_topic(root, command, t) for t in wanted] if wanted else topics(root)
+
+
+def cmd_build(args: argparse.Namespace, _extra: list[str]) -> int:
+    from mlcourse.course.notebooks import BadNotebook, build
+
+    root = _checkout("build")
+    for name in _chosen(root, "build", args.topics):
         try:
             build(root, name, force=args.force, execute_notebooks=not args.no_execute)
-        except PermissionError as exc:
+        except (PermissionError, BadNotebook) as exc:
             print(f"mlcourse build: {exc}", file=sys.stderr)
             return 1
     return 0
 
 
 def cmd_check(args: argparse.Namespace, _extra: list[str]) -> int:
-    from mlcourse.course.notebooks import problems, repo_root, topics
+    from mlcourse.course.notebooks import BadNotebook, problems
 
-    root = repo_root()
-    found = [p for name in topics(root, args.topics) for p in problems(root, name)]
+    root = _checkout("check")
+    try:
+        found = [p for name in _chosen(root, "check", args.topics) for p in problems(root, name)]
+    except BadNotebook as exc:
+        print(f"mlcourse check: {exc}", file=sys.stderr)
+        return 1
     print("\n".join(found) if found else "all notebooks are in sync with their sources")
     return 1 if found else 0
 
@@ -251,10 +259,9 @@ def cmd_grade(args: argparse.Namespace, _extra: list[str]) -> int:
 
 
 def cmd_release(args: argparse.Namespace, _extra: list[str]) -> int:
-    from mlcourse.course.notebooks import repo_root
     from mlcourse.course.release import build_release, leaks
 
-    root = repo_root()
+    root = _checkout("release")
     try:
         written = build_release(Path(args.out), root, force=args.force, binder=args.binder, git=args.git)
     except (ValueError, FileExistsError, OSError) as exc:
@@ -272,15 +279,20 @@ def cmd_release(args: argparse.Namespace, _extra: list[str]) -> int:
 
 
 def cmd_slides(args: argparse.Namespace, _extra: list[str]) -> int:
-    from mlcourse.course.notebooks import topics
+    from mlcourse.course.notebooks import BadNotebook
     from mlcourse.course.slides import MissingAssets, export_all
 
     root = _checkout("slides")
-    names = [_one_topic(root, "slides", t) for t in args.topics] if args.topics else topics(root)
+    names = _chosen(root, "slides", args.topics)
+    unbuilt = [n for n in names if not (root / "lectures" / f"{n}.ipynb").exists()]
+    if unbuilt and args.topics:
+        print(f"mlcourse slides: lectures/{unbuilt[0]}.ipynb does not exist: build it first with "
+              f"`mlcourse build {unbuilt[0][:2]}`", file=sys.stderr)
+        return 1
     out = Path(args.out) if args.out else root / "build" / "slides"
     try:
         decks = export_all(root, names, out)
-    except MissingAssets as exc:
+    except (MissingAssets, BadNotebook) as exc:
         print(f"mlcourse slides: {exc}", file=sys.stderr)
         return 1
     for deck in decks:
@@ -316,10 +328,9 @@ def cmd_present(args: argparse.Namespace, _extra: list[str]) -> int:
 
 def cmd_site(args: argparse.Namespace, _extra: list[str]) -> int:
     """Build the course website from the executed notebooks (``build/site`` by default)."""
-    from mlcourse.course.notebooks import repo_root
     from mlcourse.course.site import build_site, serve
 
-    root = repo_root()
+    root = _checkout("site")
     out = Path(args.out).resolve() if args.out else root / "build" / "site"
     try:
         site = build_site(root, out, repository=args.repository, branch=args.branch)
@@ -335,13 +346,24 @@ def cmd_site(args: argparse.Namespace, _extra: list[str]) -> int:
     return 0
 
 
+def _port(text: str) -> int:
+    """A TCP port number for --port: 1 … 65535 (argparse says so in one line otherwise)."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port number (1 … 65535)")
+    return port
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mlcourse", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
     lab = sub.add_parser("lab", help="open the course in JupyterLab (extra arguments go to jupyter lab)")
     lab.add_argument("--ip", default="127.0.0.1")
-    lab.add_argument("--port", type=int, default=8888)
+    lab.add_argument("--port", type=_port, default=8888)
     lab.add_argument("--token", default=None, help="access token ('' for none; default: random)")
     lab.add_argument("--headless", action="store_true", help="never try to open a browser")
     lab.set_defaults(func=cmd_lab)
@@ -390,7 +412,7 @@ def main(argv: list[str] | None = None) -> int:
     pr = sub.add_parser("present", help="present a lecture as live slides (Voilà): widgets keep working")
     pr.add_argument("topic", help="lecture number, e.g. 03")
     pr.add_argument("--ip", default="127.0.0.1")
-    pr.add_argument("--port", type=int, default=8866)
+    pr.add_argument("--port", type=_port, default=8866)
     pr.add_argument("--headless", action="store_true", help="never try to open a browser")
     pr.set_defaults(func=cmd_present)
 
@@ -398,7 +420,7 @@ def main(argv: list[str] | None = None) -> int:
     st.add_argument("topic", help="exercise number, e.g. 01")
     st.add_argument("--no-lab", action="store_true", help="only make the copy")
     st.add_argument("--ip", default="127.0.0.1")
-    st.add_argument("--port", type=int, default=8888)
+    st.add_argument("--port", type=_port, default=8888)
     st.add_argument("--token", default=None, help="access token ('' for none; default: random)")
     st.add_argument("--headless", action="store_true", help="never try to open a browser")
     st.set_defaults(func=cmd_start)
@@ -408,7 +430,7 @@ def main(argv: list[str] | None = None) -> int:
     si.add_argument("--repository", default=None,
                     help="GitHub owner/name the Binder and Colab links open (default: mlcourse/mlcourse)")
     si.add_argument("--branch", default=None, help="branch the launch links open (default: main)")
-    si.add_argument("--serve", type=int, nargs="?", const=8000, default=None, metavar="PORT",
+    si.add_argument("--serve", type=_port, nargs="?", const=8000, default=None, metavar="PORT",
                     help="then serve it on http://127.0.0.1:PORT (default 8000) until Ctrl-C")
     si.set_defaults(func=cmd_site)
 

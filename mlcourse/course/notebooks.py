@@ -65,9 +65,29 @@ def topics(root: Path, only: list[str] | None = None) -> list[str]:
     return names
 
 
+class BadNotebook(ValueError):
+    """A notebook file that cannot be read or breaks the notebook format: one line that says where."""
+
+
 def read(path: Path) -> nbformat.NotebookNode:
-    """A notebook from a percent ``.py`` or an ``.ipynb``."""
-    return jupytext.read(path, fmt="py:percent") if path.suffix == ".py" else nbformat.read(path, as_version=4)
+    """A notebook from a percent ``.py`` or an ``.ipynb``; :class:`BadNotebook` if the file is not one
+    (unreadable JSON, or a cell that breaks the notebook schema, e.g. a number as its source)."""
+    try:
+        nb = jupytext.read(path, fmt="py:percent") if path.suffix == ".py" else nbformat.read(path, as_version=4)
+    except OSError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - nbformat and jupytext raise many kinds on a broken file
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise BadNotebook(f"{path} is not a readable notebook: {first}") from None
+    from nbformat.validator import iter_validate
+
+    error = next(iter(iter_validate(nb)), None)
+    if error is not None:
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path).lstrip(".")
+        shown = repr(error.instance)
+        raise BadNotebook(f"{path} breaks the notebook format at {where or 'the top level'}: "
+                          f"{shown if len(shown) <= 40 else type(error.instance).__name__} is not valid there")
+    return nb
 
 
 def py_text(nb: nbformat.NotebookNode, root: Path) -> str:
@@ -226,41 +246,56 @@ def _write_ipynb(nb: nbformat.NotebookNode, path: Path) -> None:
     nbformat.write(_stable_ids(nb), path)
 
 
-def exercise_edited(root: Path, name: str) -> str | None:
-    """Why ``exercises/name`` looks hand-edited (so must not be overwritten), or None."""
+def exercise_edited(root: Path, name: str, fresh: nbformat.NotebookNode | None = None) -> str | None:
+    """Why ``exercises/name`` looks hand-edited (so must not be overwritten), or None.
+
+    Edited: its cells differ from the fingerprint recorded when it was generated, or its code cells
+    hold outputs (someone ran it). A ``.py`` without its ``.ipynb`` has no fingerprint: it counts as
+    edited unless it equals ``fresh`` (the exercise the solution generates now)."""
     ipynb, py = root / "exercises" / f"{name}.ipynb", root / "exercises" / f"{name}.py"
-    if not ipynb.exists():
-        return None
-    nb = read(ipynb)
-    recorded = nb.metadata.get("mlcourse", {}).get("fingerprint")
-    if recorded != fingerprint(nb):
-        return f"{ipynb.relative_to(root)} was edited after it was generated"
-    if py.exists() and fingerprint(read(py)) != recorded:
-        return f"{py.relative_to(root)} was edited after it was generated"
+    recorded = None
+    if ipynb.exists():
+        nb = read(ipynb)
+        recorded = nb.metadata.get("mlcourse", {}).get("fingerprint")
+        if recorded != fingerprint(nb):
+            return f"{ipynb.relative_to(root)} was edited after it was generated"
+        ran = [i for i, c in enumerate(nb.cells)
+               if c.cell_type == "code" and (c.get("outputs") or c.get("execution_count") is not None)]
+        if ran:
+            return f"{ipynb.relative_to(root)} holds outputs (it was run; cells {ran[:5]})"
+    if py.exists():
+        if recorded is None and fresh is not None:
+            recorded = fingerprint(fresh)
+        if recorded is None or fingerprint(read(py)) != recorded:
+            alone = "" if ipynb.exists() else f" (and its {ipynb.name} is missing)"
+            return f"{py.relative_to(root)} was edited after it was generated{alone}"
     return None
 
 
 def build(root: Path, name: str, *, force: bool = False, execute_notebooks: bool = True,
           log=print) -> None:
-    """Execute lecture and solution ``name`` into their .ipynb and regenerate its exercise."""
-    for kind in ("lectures", "solutions"):
+    """Execute lecture and solution ``name`` into their .ipynb and regenerate its exercise.
+
+    Everything that can refuse is checked before anything is written: every source must read, the
+    exercise must generate, and an edited exercise (:func:`exercise_edited`) stops the build unless
+    ``force`` — so a refused build leaves every file as it was."""
+    sources = {kind: read(root / kind / f"{name}.py") for kind in ("lectures", "solutions")
+               if (root / kind / f"{name}.py").exists()}
+    ex = make_exercise(sources["solutions"], name) if "solutions" in sources else None
+    if ex is not None:
+        why = exercise_edited(root, name, fresh=ex)
+        if why and not force:
+            raise PermissionError(f"refusing to overwrite: {why}. Save your work elsewhere, or "
+                                  f"regenerate anyway with `mlcourse build {name} --force`")
+    for kind, nb in sources.items():
         src = root / kind / f"{name}.py"
-        if not src.exists():
-            continue
-        nb = read(src)
         nb.metadata["kernelspec"] = KERNELSPEC
         if execute_notebooks:
             log(f"executing {src.relative_to(root)}")
             nb = execute(nb, src.parent)
         _write_ipynb(nb, src.with_suffix(".ipynb"))
         src.write_text(py_text(read(src.with_suffix(".ipynb")), root))  # jupytext's normal form
-    sol = root / "solutions" / f"{name}.py"
-    if sol.exists():
-        why = exercise_edited(root, name)
-        if why and not force:
-            raise PermissionError(f"refusing to overwrite: {why}. Save your work elsewhere, or "
-                                  f"regenerate anyway with `mlcourse build {name} --force`")
-        ex = make_exercise(read(sol), name)
+    if ex is not None:
         (root / "exercises").mkdir(exist_ok=True)
         _write_ipynb(ex, root / "exercises" / f"{name}.ipynb")
         (root / "exercises" / f"{name}.py").write_text(py_text(read(root / "exercises" / f"{name}.ipynb"), root))

@@ -97,7 +97,9 @@ class OfflineMarkdown(Preprocessor):
 
 def export_deck(notebook: Path, out_dir: Path) -> Path:
     """Write ``out_dir/<name>.slides.html`` from an executed notebook; assets must be in ``out_dir``."""
-    html, _ = _exporter().from_notebook_node(nbformat.read(notebook, as_version=4))
+    from mlcourse.course.notebooks import read  # checks the notebook format: a broken file says where
+
+    html, _ = _exporter().from_notebook_node(read(notebook))
     out = out_dir / f"{notebook.stem}.slides.html"
     out.write_text(html, encoding="utf-8")
     return out
