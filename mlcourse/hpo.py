@@ -43,7 +43,7 @@ from torch.func import grad
 from mlcourse import runtime
 from mlcourse.runtime import Device
 from mlcourse.memory import peak_memory
-from mlcourse.inputs import (any_integer, checked, count, each, fraction, nonnegative, number, one_of,
+from mlcourse.inputs import (any_integer, checked, count, each, fraction, nonnegative, number, number_or_each, one_of,
                              positive, size)
 
 
@@ -444,6 +444,7 @@ def hypergradient_memory(method: str, T: int, *, n_windows: int = 4, seed: int =
 # becomes a rugged function of the learning rate and the hypergradient jumps by orders of magnitude
 # and flips sign between neighbouring rates (Metz et al. 2021, "Gradients are not all you need").
 
+@checked(shapes=dict(x="n 1", y="n 1", x_val="m 1", y_val="m 1"))
 @dataclass(frozen=True)
 class TanhRegression:
     """A one-hidden-layer tanh network f(x) = tanh(x W1ᵀ + b1) W2ᵀ + b2 fitting y = sin 2x + noise,
@@ -456,6 +457,7 @@ class TanhRegression:
     init: tuple[Tensor, Tensor, Tensor, Tensor]
 
 
+@checked(n=size, hidden=size, noise=nonnegative)
 def tanh_regression(n: int = 16, hidden: int = 8, noise: float = 0.1, *, seed: int = 0,
                     device: Device = None) -> TanhRegression:
     """n training and n validation points x ~ U[−2, 2], y = sin 2x + noise·ε; the network's start:
@@ -476,6 +478,7 @@ def tanh_regression(n: int = 16, hidden: int = 8, noise: float = 0.1, *, seed: i
     return TanhRegression(x.to(dev), y.to(dev), xv.to(dev), yv.to(dev), tuple(t.to(dev) for t in init))
 
 
+@checked(T=count, batch_size=size, shapes=dict(log_lrs="B"))
 def tanh_unroll(problem: TanhRegression, log_lrs: Tensor, T: int, *, batch_size: int | None = None,
                 seeds: Tensor | None = None) -> tuple[Tensor, Tensor]:
     """T steps of (minibatch) gradient descent on the tanh network, one run per learning rate
@@ -707,6 +710,7 @@ def _nqm_after(lrs: Tensor, h: Tensor, sigma2: Tensor, a0: Tensor) -> Tensor:
     return suffix[0] * a0 + (q * after).sum(0)
 
 
+@checked(T=size, n_windows=size, iterations=size, theta2=number_or_each(nonnegative), shapes=dict(h="d", sigma2="d"))
 def best_schedule(h: np.ndarray, sigma2: np.ndarray, T: int, *, n_windows: int = 20,
                   theta2: float | np.ndarray = 1.0, init: np.ndarray | None = None,
                   iterations: int = 200) -> np.ndarray:
@@ -742,6 +746,7 @@ def best_schedule(h: np.ndarray, sigma2: np.ndarray, T: int, *, n_windows: int =
     return (top * torch.sigmoid(x.detach())[windows]).numpy()
 
 
+@checked(T=size, horizon=size, n_windows=size, theta2=nonnegative, shapes=dict(h="d", sigma2="d"))
 def horizon_schedule(h: np.ndarray, sigma2: np.ndarray, T: int, horizon: int, *, n_windows: int = 20,
                      theta2: float = 1.0) -> np.ndarray:
     """Greedy with horizon H (Wu et al. 2018): the run is cut into blocks of H steps; each block's
@@ -771,6 +776,7 @@ HORIZONS = (1, 2, 3, 4, 6, 10, 16, 25, 40, 63, 100, 158, 251, 398, 631, 1000)
 """The horizons of the lecture's widget: 5 per decade from 1 to T = 1000, rounded (round(10^(k/5)))."""
 
 
+@checked(T=size, horizons=each(size), d=size)
 def horizon_sweep(T: int = 1000, horizons: tuple[int, ...] = HORIZONS, *, d: int = 1000,
                   progress: bool | Callable = False) -> dict[int, np.ndarray]:
     """{H: :func:`horizon_schedule` for H} on :func:`noisy_quadratic` (d dimensions, T steps)."""

@@ -645,6 +645,7 @@ class TaskHypernet(nn.Module):
         return main_net(self(task), x)
 
 
+@checked(n_tasks=size, emb_dim=size, hidden=size, chunk_size=size, chunk_emb_dim=size)
 class ChunkedTaskHypernet(TaskHypernet):
     """A chunked task-conditioned hypernet (von Oswald et al. 2020, Sect. 3): one small MLP maps
     (task embedding e_t, chunk embedding c_k) ↦ chunk k of task t's target weights, ``chunk_size``
@@ -678,6 +679,7 @@ def n_parameters(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
 
 
+@checked(n_target=size, hidden=size, chunk_size=size, n_tasks=size, emb_dim=size, chunk_emb_dim=size)
 def hypernet_size(n_target: int, *, hidden: int, chunk_size: int | None = None, n_tasks: int = 1,
                   emb_dim: int = 2, chunk_emb_dim: int = 2) -> int:
     """Parameters of a two-hidden-layer task hypernet for a target network of ``n_target`` weights:
@@ -765,6 +767,7 @@ def train_continual(beta: float = 0.005, *, steps: int = 2000, lr: float = 1e-3,
 # close to the prior and few weights stand out from their noise. Dividing by c shows that q is the
 # mean-field approximation of a posterior whose likelihood is tempered by 1/c, which has a closed form.
 
+@checked(n=size, d=size, k=count, noise=nonnegative, n_val=size)
 def complexity_problem(n: int = 30, d: int = 20, k: int = 4, noise: float = 0.5, *, n_val: int = 200,
                        seed: int = 0, device: Device = None) -> Problem:
     """A sparse linear regression: ``k`` of the ``d`` true weights are ±1, the rest 0; X ~ N(0, I);
@@ -781,6 +784,7 @@ def complexity_problem(n: int = 30, d: int = 20, k: int = 4, noise: float = 0.5,
     return t(inputs[:n]), t(targets[:n]), t(inputs[n:]), t(targets[n:])
 
 
+@checked(prior_precision=positive, noise_precision=positive, shapes=dict(X="n d", y="n", mean="... d", std="... d"))
 def variational_objective(X: Tensor, y: Tensor, mean: Tensor, std: Tensor, log_c: Tensor | float, *,
                           prior_precision: float = 1.0, noise_precision: float = 4.0) -> Tensor:
     """(1/n) (E_q[−log p(y | X, w)] + c · KL(q ‖ N(0, α⁻¹I))) for q = N(mean, diag std²), in closed
@@ -797,6 +801,7 @@ def variational_objective(X: Tensor, y: Tensor, mean: Tensor, std: Tensor, log_c
     return (fit + log_c.exp() * kl) / X.shape[0]
 
 
+@checked(prior_precision=positive, noise_precision=positive, shapes=dict(X="n d", y="n"))
 def complexity_best_response(X: Tensor, y: Tensor, log_c: Tensor | float, *, prior_precision: float = 1.0,
                              noise_precision: float = 4.0) -> tuple[Tensor, Tensor]:
     """The exact minimiser (μ*, σ*) of :func:`variational_objective` for each λ = log c ([...] →
@@ -811,6 +816,7 @@ def complexity_best_response(X: Tensor, y: Tensor, log_c: Tensor | float, *, pri
     return mean, precision.diagonal(dim1=-2, dim2=-1).rsqrt()
 
 
+@checked(d=size, hidden=size)
 class ComplexityHypernet(nn.Module):
     """λ = log c ↦ (μ(λ), σ(λ)): the whole family of variational posteriors, one per complexity level
     (an MLP on λ rescaled to [−1, 1]; σ through its log, so it stays positive)."""
@@ -829,6 +835,7 @@ class ComplexityHypernet(nn.Module):
         return out[..., :self.d], out[..., self.d:].exp()
 
 
+@checked(steps=size, batch=size, lr=positive, hidden=size, prior_precision=positive, noise_precision=positive)
 def train_complexity_hypernet(problem: Problem, log_c_range: tuple[float, float] = (-1.0, 5.0), *,
                               steps: int = 1000, batch: int = 16, lr: float = 1e-2, hidden: int = 32,
                               prior_precision: float = 1.0, noise_precision: float = 4.0,
@@ -856,6 +863,7 @@ def train_complexity_hypernet(problem: Problem, log_c_range: tuple[float, float]
     return net.eval()
 
 
+@checked(threshold=nonnegative, shapes=dict(mean="... d", std="... d"))
 def prune_by_snr(mean: Tensor, std: Tensor, threshold: float = 1.0) -> Tensor:
     """The posterior mean with every weight whose signal-to-noise ratio |μ_i|/σ_i is below
     ``threshold`` set to zero (pruning by the variational posterior, batched [..., d])."""

@@ -35,7 +35,7 @@ from torch.func import functional_call, grad, vmap
 from mlcourse import runtime
 from mlcourse.runtime import Device
 from mlcourse.memory import peak_memory
-from mlcourse.inputs import checked, count, each, one_of, positive, rate, size, tensor
+from mlcourse.inputs import checked, count, each, nonnegative, one_of, positive, rate, size, tensor
 
 Params = dict[str, Tensor]
 Rate = float | Params  # one inner learning rate, or one per parameter tensor (Meta-SGD)
@@ -127,6 +127,7 @@ def agnostic_coefficient() -> float:
 QUADRATIC_METHODS = ("pretrain", "maml", "fomaml")
 
 
+@checked(alpha=nonnegative, method=one_of(*QUADRATIC_METHODS))
 def quadratic_weights(h: Tensor, alpha: float, steps: int = 1, method: str = "maml") -> Tensor:
     """The weight w_i each task gets in the best start θ* = Σ w_i c_i / Σ w_i.
 
@@ -143,6 +144,7 @@ def quadratic_weights(h: Tensor, alpha: float, steps: int = 1, method: str = "ma
     return {"pretrain": h, "maml": h * shrink ** (2 * steps), "fomaml": h * shrink ** steps}[method]
 
 
+@checked(alpha=nonnegative, method=one_of(*QUADRATIC_METHODS), shapes=dict(h="k", c="k"))
 def quadratic_best_start(h: Tensor, c: Tensor, alpha: float, steps: int = 1,
                          method: str = "maml") -> float:
     """θ* for tasks L_i(θ) = ½ h_i (θ − c_i)²: the weighted mean of the optima c_i with the weights
@@ -154,6 +156,7 @@ def quadratic_best_start(h: Tensor, c: Tensor, alpha: float, steps: int = 1,
     return float((w * c).sum() / w.sum())
 
 
+@checked(alpha=nonnegative, shapes=dict(h="k", c="k"))
 def quadratic_meta_loss(theta: Tensor, h: Tensor, c: Tensor, alpha: float, steps: int = 1) -> Tensor:
     """mean_i L_i(θ'_i): the query loss after ``steps`` inner steps from the start(s) ``theta``
     (any shape), averaged over the tasks; steps = 0 is the pretraining objective mean_i L_i(θ)."""
@@ -312,6 +315,7 @@ def meta_gradient_memory(steps: int, *, meta_batch: int = 25, k_shot: int = 10,
 
 # --- pictures -------------------------------------------------------------------------------------
 
+@checked(steps=size)
 def unrolled_graph_figure(steps: int = 3, *, first_order: bool = False):
     """The inner loop unrolled as a computation graph (a matplotlib figure, for the lecture).
 
