@@ -144,7 +144,7 @@ def quadratic_weights(h: Tensor, alpha: float, steps: int = 1, method: str = "ma
     return {"pretrain": h, "maml": h * shrink ** (2 * steps), "fomaml": h * shrink ** steps}[method]
 
 
-@checked(alpha=nonnegative, method=one_of(*QUADRATIC_METHODS), shapes=dict(h="k", c="k"))
+@checked(alpha=nonnegative, method=one_of(*QUADRATIC_METHODS))
 def quadratic_best_start(h: Tensor, c: Tensor, alpha: float, steps: int = 1,
                          method: str = "maml") -> float:
     """θ* for tasks L_i(θ) = ½ h_i (θ − c_i)²: the weighted mean of the optima c_i with the weights
@@ -315,7 +315,7 @@ def meta_gradient_memory(steps: int, *, meta_batch: int = 25, k_shot: int = 10,
 
 # --- pictures -------------------------------------------------------------------------------------
 
-@checked(steps=size)
+@checked
 def unrolled_graph_figure(steps: int = 3, *, first_order: bool = False):
     """The inner loop unrolled as a computation graph (a matplotlib figure, for the lecture).
 
