@@ -32,6 +32,7 @@ agree step for step; the docstrings give the equations.
 
 from __future__ import annotations
 
+import inspect
 import math
 from pathlib import Path
 from typing import Callable, Sequence
@@ -432,13 +433,15 @@ def run(optimizer: str | Rule, f: Objective, x0, steps: int, *, seed: int = 0,
     noisy = bool((scale > 0).any())
     state: State = {}
     path = [x]
+    step = rule  # the first step checks the hyperparameters; later steps skip the checks
     for _ in range(steps):
         g, hv = _grad_and_hvp(f, x, gen if rule is adahessian else None)
         if hv is not None:
             hyper["hess_diag"] = hv
         if noisy:
             g = g + scale * torch.randn(x.shape, generator=gen, dtype=dtype).to(x.device)
-        x, state = rule(x, g, state, **hyper)
+        x, state = step(x, g, state, **hyper)
+        step = inspect.unwrap(rule)
         path.append(x)
         if not torch.isfinite(x).all():
             break
