@@ -4,9 +4,7 @@ by the key (the self-check records it)."""
 
 from __future__ import annotations
 
-import pytest
-
-from exercise_harness import FAIL, PASS, RECORDED, check_lines
+from exercise_harness import answer_tests
 
 NAME = "00_start_here"
 
@@ -33,27 +31,4 @@ ALTERNATIVE = {  # correct, written differently from the solution
     "Q3 the grading command": 'answer = " B "',
 }
 
-
-@pytest.fixture(scope="module")
-def wrong() -> dict[str, str]:
-    return check_lines(NAME, WRONG)
-
-
-def test_the_visible_checks_reject_plausible_wrong_answers(wrong: dict[str, str]) -> None:
-    for q in ("Q1 largest stable learning rate", "Q2 steps to tolerance"):
-        assert wrong[q].startswith(f"{FAIL} {q} — hint:"), wrong[q]
-
-
-def test_a_wrong_letter_is_recorded_by_the_self_check_and_failed_by_the_key(wrong: dict[str, str]) -> None:
-    q = "Q3 the grading command"
-    assert wrong[q].startswith(f"{RECORDED} {q}")
-    assert check_lines(NAME, {q: WRONG[q]}, key=True)[q].startswith(f"{FAIL} {q}")
-
-
-def test_the_visible_checks_accept_correct_answers_written_differently() -> None:
-    lines = check_lines(NAME, ALTERNATIVE)
-    assert lines["Q1 largest stable learning rate"] == f"{PASS} Q1 largest stable learning rate"
-    assert lines["Q2 steps to tolerance"] == f"{PASS} Q2 steps to tolerance"
-    assert lines["Q3 the grading command"].startswith(f"{RECORDED} Q3")
-    assert check_lines(NAME, {"Q3 the grading command": ALTERNATIVE["Q3 the grading command"]},
-                       key=True)["Q3 the grading command"].startswith(f"{PASS} Q3")
+globals().update(answer_tests(NAME, WRONG, ALTERNATIVE, ("Q3 the grading command",)))

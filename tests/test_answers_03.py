@@ -3,9 +3,7 @@ visible check, and a correct answer written differently passes it."""
 
 from __future__ import annotations
 
-import pytest
-
-from exercise_harness import FAIL, PASS, check_lines
+from exercise_harness import answer_tests
 
 NAME = "03_attention_duality"
 
@@ -73,24 +71,4 @@ ALTERNATIVE = {  # correct, written differently from the solution
         "    return c\n"),
 }
 
-
-@pytest.fixture(scope="module")
-def wrong() -> dict[str, str]:
-    return check_lines(NAME, WRONG)
-
-
-@pytest.mark.parametrize("question", sorted(WRONG))
-def test_the_visible_checks_reject_plausible_wrong_answers(wrong: dict[str, str], question: str) -> None:
-    assert wrong[question].startswith(f"{FAIL} {question}"), wrong[question]
-    assert "not answered yet" not in wrong[question]
-
-
-def test_the_visible_checks_accept_correct_answers_written_differently() -> None:
-    lines = check_lines(NAME, ALTERNATIVE)
-    for question in ALTERNATIVE:
-        assert lines[question] == f"{PASS} {question}", lines[question]
-
-
-def test_the_key_agrees_with_the_visible_checks() -> None:
-    keyed = check_lines(NAME, ALTERNATIVE, key=True)
-    assert all(keyed[q] == f"{PASS} {q}" for q in ALTERNATIVE), keyed
+globals().update(answer_tests(NAME, WRONG, ALTERNATIVE, ()))

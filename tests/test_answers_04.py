@@ -4,9 +4,7 @@ letter is recorded by the self-check and failed only by the key."""
 
 from __future__ import annotations
 
-import pytest
-
-from exercise_harness import FAIL, PASS, RECORDED, check_lines
+from exercise_harness import answer_tests
 
 NAME = "04_maml"
 
@@ -73,29 +71,4 @@ ALTERNATIVE = {  # correct, written differently from the solution
 }
 MULTIPLE_CHOICE = "Q5 escape from the memory wall"
 
-
-@pytest.fixture(scope="module")
-def wrong() -> dict[str, str]:
-    return check_lines(NAME, WRONG)
-
-
-@pytest.mark.parametrize("question", [q for q in WRONG if q != MULTIPLE_CHOICE])
-def test_the_visible_checks_reject_plausible_wrong_answers(wrong: dict[str, str], question: str) -> None:
-    assert wrong[question].startswith(f"{FAIL} {question} — hint:"), wrong[question]
-
-
-def test_a_wrong_letter_is_recorded_by_the_self_check_and_failed_by_the_key(wrong: dict[str, str]) -> None:
-    q = MULTIPLE_CHOICE
-    assert wrong[q].startswith(f"{RECORDED} {q}")
-    assert check_lines(NAME, {q: WRONG[q]}, key=True)[q].startswith(f"{FAIL} {q}")
-
-
-def test_the_visible_checks_accept_correct_answers_written_differently() -> None:
-    lines = check_lines(NAME, ALTERNATIVE)
-    for q in ALTERNATIVE:
-        if q == MULTIPLE_CHOICE:
-            assert lines[q].startswith(f"{RECORDED} {q}"), lines[q]
-        else:
-            assert lines[q] == f"{PASS} {q}", lines[q]
-    assert check_lines(NAME, {MULTIPLE_CHOICE: ALTERNATIVE[MULTIPLE_CHOICE]},
-                       key=True)[MULTIPLE_CHOICE].startswith(f"{PASS} {MULTIPLE_CHOICE}")
+globals().update(answer_tests(NAME, WRONG, ALTERNATIVE, (MULTIPLE_CHOICE,)))

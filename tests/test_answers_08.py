@@ -4,9 +4,7 @@ by the key (the self-check records it)."""
 
 from __future__ import annotations
 
-import pytest
-
-from exercise_harness import FAIL, PASS, RECORDED, check_lines
+from exercise_harness import FAIL, answer_tests, check_lines
 
 NAME = "08_fractal_trainability"
 
@@ -84,35 +82,11 @@ ALTERNATIVE = {  # correct, written differently from the solution
         "        w[i] += 1\n"
         "    return w * n / len(idx)\n"),
 }
-VISIBLE = [q for q in WRONG if q != "Q5 bounded hidden layer"]
 
-
-@pytest.fixture(scope="module")
-def wrong() -> dict[str, str]:
-    return check_lines(NAME, WRONG)
-
-
-def test_the_visible_checks_reject_plausible_wrong_answers(wrong: dict[str, str]) -> None:
-    for q in VISIBLE:
-        assert wrong[q].startswith(f"{FAIL} {q} — hint:"), wrong[q]
+globals().update(answer_tests(NAME, WRONG, ALTERNATIVE, ("Q5 bounded hidden layer",)))
 
 
 def test_the_visible_checks_reject_a_second_common_mistake() -> None:
     lines = check_lines(NAME, MORE_WRONG)
     for q in MORE_WRONG:
         assert lines[q].startswith(f"{FAIL} {q} — hint:"), lines[q]
-
-
-def test_a_wrong_letter_is_recorded_by_the_self_check_and_failed_by_the_key(wrong: dict[str, str]) -> None:
-    q = "Q5 bounded hidden layer"
-    assert wrong[q].startswith(f"{RECORDED} {q}")
-    assert check_lines(NAME, {q: WRONG[q]}, key=True)[q].startswith(f"{FAIL} {q}")
-
-
-def test_the_visible_checks_accept_correct_answers_written_differently() -> None:
-    lines = check_lines(NAME, ALTERNATIVE)
-    for q in VISIBLE:
-        assert lines[q] == f"{PASS} {q}", lines[q]
-    q = "Q5 bounded hidden layer"
-    assert lines[q].startswith(f"{RECORDED} {q}")
-    assert check_lines(NAME, {q: ALTERNATIVE[q]}, key=True)[q].startswith(f"{PASS} {q}")

@@ -4,9 +4,7 @@ recorded by the self-check and failed only by the key."""
 
 from __future__ import annotations
 
-import pytest
-
-from exercise_harness import FAIL, PASS, RECORDED, check_lines
+from exercise_harness import answer_tests
 
 NAME = "09_double_descent"
 
@@ -48,30 +46,5 @@ ALTERNATIVE = {  # correct, written differently from the solution
         "    return theta - (lr * scale**-2) * grad\n"),
 }
 CHOICE = ("Q4 the peak when the data double", "Q5 more data near the threshold")
-COMPUTED = [q for q in WRONG if q not in CHOICE]
 
-
-@pytest.fixture(scope="module")
-def wrong() -> dict[str, str]:
-    return check_lines(NAME, WRONG)
-
-
-@pytest.mark.parametrize("q", COMPUTED)
-def test_the_visible_checks_reject_plausible_wrong_answers(wrong: dict[str, str], q: str) -> None:
-    assert wrong[q].startswith(f"{FAIL} {q} — hint:"), wrong[q]
-
-
-@pytest.mark.parametrize("q", CHOICE)
-def test_a_wrong_letter_is_recorded_by_the_self_check_and_failed_by_the_key(wrong: dict[str, str], q: str) -> None:
-    assert wrong[q].startswith(f"{RECORDED} {q}")
-    assert check_lines(NAME, {q: WRONG[q]}, key=True)[q].startswith(f"{FAIL} {q}")
-
-
-def test_the_visible_checks_accept_correct_answers_written_differently() -> None:
-    lines = check_lines(NAME, ALTERNATIVE)
-    for q in COMPUTED:
-        assert lines[q] == f"{PASS} {q}", lines[q]
-    for q in CHOICE:
-        assert lines[q].startswith(f"{RECORDED} {q}")
-    key = check_lines(NAME, {q: ALTERNATIVE[q] for q in CHOICE}, key=True)
-    assert all(key[q].startswith(f"{PASS} {q}") for q in CHOICE), key
+globals().update(answer_tests(NAME, WRONG, ALTERNATIVE, CHOICE))
