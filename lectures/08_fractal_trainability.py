@@ -216,9 +216,8 @@ print(", ".join(f"{name}: {share:.1%}" for name, share in zip(fr.OUTCOMES, share
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Zooming in: ten decades
 # Each frame magnifies the previous one 100× around the same point on the border (axes: offset from
-# the centre in half-widths of the frame). The border does not straighten out as we zoom: there is
-# new structure at every scale. Some frames look like noise: there the outcome changes faster than
-# from one pixel to the next — chaos that this resolution does not resolve.
+# the centre in half-widths of the frame). The border never straightens out: every frame holds both
+# sides, and between them bands, filaments and islands that were too fine to see one frame earlier.
 
 # %% slideshow={"slide_type": "-"}
 zoom = [pictures[f"zoom{k}"] for k in fr.ZOOM_LEVELS]
@@ -232,13 +231,54 @@ fig.supylabel("η₁: offset (half-widths)", fontsize=11)
 fig.tight_layout()
 plt.show()
 c = fr.ZOOM_CENTRE
-print(f"centre: log10 η₀ = {c[0]:.12f}, log10 η₁ = {c[1]:.12f}; {zoom[0].picture.steps} steps per frame; "
-      f"pixels: {', '.join(f'{f.picture.resolution}²' for f in zoom)}")
+print(f"centre: log10 η₀ = {c[0]:.12f}, log10 η₁ = {c[1]:.12f}; {zoom[0].picture.steps} steps, "
+      f"{zoom[0].picture.resolution}² pixels per frame")
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Structure, not noise
+# A picture can look busy because it has structure or because it is noise. One test: how often do two
+# neighbouring pixels agree on "trained"? In a few clean regions almost always; in speckle about half
+# the time. The same pixels shuffled are the control: the same shares, no structure. The table also
+# says how the untrained pixels failed.
+
+# %% slideshow={"slide_type": "-"}
+print(f"{'frame width':>11s} {'trained':>8s} {'did not converge':>17s} {'diverged':>9s}   "
+      f"{'neighbours agree':>16s} {'shuffled':>9s}")
+for frame, level in zip(zoom, fr.ZOOM_LEVELS):
+    t, shares = frame.trained, np.bincount(frame.outcome.ravel(), minlength=3) / frame.outcome.size
+    print(f"{9 / 10**level:11.0e} {shares[0]:8.0%} {shares[1]:17.0%} {shares[2]:9.0%}   "
+          f"{fr.coherence(t):16.1%} {fr.coherence(fr.shuffled(t)):9.1%}")
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# Zoom in where the border frays ($\eta_0 \approx 10^2 \ldots 10^5$) and frames $10^{-2}$ to $10^{-6}$ wide
+# *are* speckle: the outcome changes faster than from one pixel to the next, chaos finer than the
+# resolution. Each training step can amplify a difference in the rates, so more steps make that chaos
+# finer; that is why the zoom frames use 100 steps. Here, the frame $9 \cdot 10^{-4}$ decades wide at 48²:
+
+# %% slideshow={"slide_type": "-"}
+x, y = fr.zoom_window(fr.ZOOM_CENTRE, 4)
+fig, axes = plt.subplots(1, 2, figsize=(8, 3.6))
+for ax, steps in zip(axes, (100, 1000)):
+    values = fr.trainability_grid(problem, x, y, resolution=48, steps=steps, device=cpu)
+    t = (values < 0).numpy()
+    picture = fr.Picture("steps", "", x, y, steps=steps, resolution=48)
+    show(fr.restretch(values), picture, ax, f"{steps} steps: neighbours agree {fr.coherence(t):.0%}\n"
+         f"(shuffled {fr.coherence(fr.shuffled(t)):.0%})")
+    centred(picture, ax)
+    ax.set(xlabel="η₀ offset", ylabel="η₁ offset")
+fig.tight_layout()
+plt.show()
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# Float64 matters here: neighbouring pixels of the last frame differ in the 13th significant digit
-# of the rate. The rates themselves are exact to about 1e−16, so the structure is the training's, not
-# rounding's. The paper's deepest windows are about 1e−12 of the full one, computed on a GPU.
+# The centre comes from fr.find_zoom_centre((1.0, 0.5), 10): at each ×10 it moves to the border
+# pixel whose next frame is most coherent. Started from points in the frayed part, the same search
+# still meets speckle frames, because no candidate there is coherent.
+#
+# Float64 matters here: neighbouring pixels of the last frame differ by 9e−10/511 decades, a relative
+# change of 4e−12 in the rate. Float64 holds a rate to about 1e−16, so the structure is the
+# training's, not rounding's. In float32 (spacing 1e−7) neighbouring pixels would share one rate
+# in frames narrower than about 1e−5 of the full window. The paper's deepest windows are about
+# 1e−12 of the full one, computed on a GPU.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## How ragged? Box counting, checked first
@@ -342,10 +382,11 @@ for name in setups:
           f"{c.control.dimension:9.2f} {fr.PAPER_DIMENSIONS[name]:6.2f}")
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
-# Our numbers are not the paper's, and should not be: ours measure each whole window at this
-# resolution, where much of the border is its smooth part; the paper's measure deep zooms (width 16,
-# 500–1000 steps, an estimator that reads high on sets of known dimension). What they share: every
-# border measures above 1, the dimension of a smooth curve.
+# Our numbers are not the paper's, and should not be: ours measure each whole window at 512², where
+# much of the border is its smooth part; the paper's measure deep zooms (width 16, an estimator that
+# reads high on sets of known dimension). Five of our borders measure above 1, the dimension of a
+# smooth curve. The single point's does not: over this whole window its border is smooth, and the
+# paper's 1.41 comes from zooms we did not compute for that setup.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Without a saturating nonlinearity the input layer can blow the loss up too, so the border bends
@@ -354,10 +395,10 @@ for name in setups:
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Zoom yourself
-# Magnify up to $10^{10}$ around the point of the zoom sequence, and pan by fractions of the window.
-# Zoom out to $10^4$: the streaks dissolve into noise-like speckle, which is chaos finer than a pixel.
+# Magnify up to $10^{10}$ around the point of the zoom sequence, pan by fractions of the window, and
+# change the number of training steps: at which magnification do 200 steps turn the bands to speckle?
 # On a CPU this is a coarse 40 × 40 preview (a few seconds); with a GPU the same call draws 512 × 512
-# (0.4 s in float32, 0.7 s in float64 on an H100). Change the steps and watch the structure move.
+# (0.4 s in float32, 0.7 s in float64 on an H100).
 
 # %% slideshow={"slide_type": "subslide"}
 PREVIEW = 512 if device.type != "cpu" else 40
@@ -390,9 +431,9 @@ live(explore, background=True,
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Where this course differs from the author's code
 # - **Width 8** (the author's notebook default; the paper uses 16, which costs 15× more per network).
-# - **Size**: 256² pixels per picture (512² for the deepest zoom frame) and 100 steps (the notebook's
-#   default), 1000 for the full tanh picture; the paper renders 4096² with 500–1000 steps on a GPU.
-#   More was out of a shared CPU's reach; the last slide gives each picture's command.
+# - **Size**: 512² pixels per picture; 1000 steps for tanh, identity and a single point, 500 for
+#   ReLU, minibatches and the offset, 100 (the notebook's default) for the zoom frames. The paper
+#   renders 4096² with 500–1000 steps on a GPU. The last slide gives each picture's command and cost.
 # - **Non-finite losses**: the author writes `v*fin + max*(1-fin)`, which is NaN for an infinite loss
 #   (∞·0); we count them as $10^6$, as the code intends.
 # - **Offset**: the author adds the offset to $W_0$ before *every* step; we shift the initial $W_0$ only.

@@ -633,10 +633,9 @@ def zoom_window(centre: tuple[float, float], level: int, full: float = 9.0,
 
 FULL = (-3.0, 6.0)
 """The start window of the paper's learning-rate pictures, on both axes (log10)."""
-ZOOM_CENTRE = (3.620777920592857, 1.413507920435714)
+ZOOM_CENTRE = (0.4477058171153848, 1.7818258271923075)
 """A point on the trainability boundary (log10 η₀, log10 η₁) of the width-8 tanh network trained
-for 100 steps, found by zooming ×10 per level at 64² toward the boundary pixel nearest the centre
-(:func:`find_boundary_point`); the zoom sequence closes in on it."""
+for 100 steps whose zoom frames stay coherent down to 10⁻¹⁰: ``find_zoom_centre((1.0, 0.5), 10)``."""
 ZOOM_LEVELS = (0, 2, 4, 6, 8, 10)
 """Zoom frames: from the full 9-decade window down to 9e−10 decades, ×100 per frame."""
 ZOOM_STEPS = 100
@@ -644,12 +643,12 @@ ZOOM_STEPS = 100
 
 PICTURES: dict[str, Picture] = {p.name: p for p in [
     Picture("tanh", "tanh, full batch", FULL, FULL, steps=1000),
-    Picture("relu", "ReLU, full batch", FULL, FULL, steps=100, nonlinearity="relu"),
-    Picture("identity", "identity (linear network), 8 points", FULL, FULL, steps=100,
+    Picture("relu", "ReLU, full batch", FULL, FULL, steps=500, nonlinearity="relu"),
+    Picture("identity", "identity (linear network), 8 points", FULL, FULL, steps=1000,
             nonlinearity="identity", n_points=8),
-    Picture("minibatch", "tanh, minibatches of 16", FULL, FULL, steps=100, batch_size=16),
-    Picture("single_point", "tanh, a single training point", FULL, FULL, steps=100, n_points=1),
-    Picture("offset", "initial offset of W₀ vs learning rate", (-3.0, 3.0), (-3.0, 3.0), steps=100,
+    Picture("minibatch", "tanh, minibatches of 16", FULL, FULL, steps=500, batch_size=16),
+    Picture("single_point", "tanh, a single training point", FULL, FULL, steps=1000, n_points=1),
+    Picture("offset", "initial offset of W₀ vs learning rate", (-3.0, 3.0), (-3.0, 3.0), steps=500,
             kind="offset"),
     *[Picture(f"zoom{k}", f"zoom ×1e{k}", *zoom_window(ZOOM_CENTRE, k), steps=ZOOM_STEPS)
       for k in ZOOM_LEVELS],
@@ -734,24 +733,56 @@ def load(name: str) -> Rendered:
                     meta["wall"], meta["threads"], meta["command"])
 
 
-@checked(start=each(real, 2), levels=count, resolution=size, steps=size, width=size)
-def find_boundary_point(start: tuple[float, float], levels: int, *, resolution: int = 64,
-                        steps: int = 1000, width: int = 8, seed: int = 0) -> tuple[float, float]:
-    """Close in on the trainability boundary near ``start`` (log10 η₀, log10 η₁): compute the square
-    window of :func:`zoom_window` at each level (×10 per level) and move the centre to the boundary
-    pixel nearest to it. Returns the centre after ``levels`` levels; each window holds both signs."""
-    problem, centre = make_problem(width, seed=seed), np.array(start, dtype=np.float64)
+def coherence(trained: np.ndarray) -> float:
+    """The share of neighbouring pixel pairs (across and down) with the same outcome in a [R, R]
+    boolean picture: 1 for one region, close to 1 for a few clean regions, about 0.5 for speckle."""
+    t = np.asarray(trained, dtype=bool)
+    if t.ndim != 2 or min(t.shape) < 2:
+        raise ValueError(f"trained must be a 2-D grid of at least 2×2, got shape {t.shape}")
+    return float(np.concatenate([(t[1:] == t[:-1]).ravel(), (t[:, 1:] == t[:, :-1]).ravel()]).mean())
+
+
+@checked(start=each(real, 2), levels=count, resolution=size, probe=size, candidates=size, steps=size,
+         width=size)
+def find_zoom_centre(start: tuple[float, float], levels: int, *, resolution: int = 40, probe: int = 24,
+                     candidates: int = 10, steps: int = 100, width: int = 8, seed: int = 0
+                     ) -> tuple[float, float]:
+    """A point on the trainability boundary whose zoom frames show structure rather than speckle.
+    From ``start`` (log10 η₀, log10 η₁), at each level: compute the :func:`zoom_window` (×10 per
+    level) at ``resolution``², draw up to ``candidates`` pixels on the trained/untrained border in the
+    middle half of the window, compute the next level's window around each at ``probe``², and move
+    to the one whose outcomes are most :func:`coherent <coherence>` among those 20–80 % trained.
+    Returns the centre after ``levels`` levels (seeded: the same every time)."""
+    problem, rng, centre = make_problem(width, seed=seed), np.random.default_rng(seed), tuple(start)
+
+    def trained(c: tuple[float, float], level: int, res: int):
+        x, y = zoom_window(c, level)
+        _, codes = trainability_grid(problem, x, y, resolution=res, steps=steps, with_outcome=True)
+        return x, y, np.asarray(codes) == 0
+
+    def score(c: tuple[float, float], level: int) -> float:
+        t = trained(c, level, probe)[2]
+        return coherence(t) - (0.0 if 0.2 <= t.mean() <= 0.8 else 1.0)
+
     for level in range(levels):
-        x, y = zoom_window(tuple(centre), level)
-        values = trainability_grid(problem, x, y, resolution=resolution, steps=steps)
-        rows, cols = np.nonzero(np.asarray(boundary_mask(values)))
+        x, y, t = trained(centre, level, resolution)
+        across, down = t[:, 1:] != t[:, :-1], t[1:] != t[:-1]
+        border = np.zeros_like(t)
+        border[:, 1:] |= across
+        border[:, :-1] |= across
+        border[1:] |= down
+        border[:-1] |= down
+        rows, cols = np.nonzero(border)
         if len(rows) == 0:
-            raise ValueError(f"no boundary in the window of level {level} around {tuple(centre)}")
-        step_x, step_y = (x[1] - x[0]) / (resolution - 1), (y[1] - y[0]) / (resolution - 1)
-        px, py = x[0] + (cols + 0.5) * step_x, y[0] + (rows + 0.5) * step_y
-        nearest = np.argmin((px - centre[0]) ** 2 + (py - centre[1]) ** 2)
-        centre = np.array([px[nearest], py[nearest]])
-    return float(centre[0]), float(centre[1])
+            raise ValueError(f"no boundary in the window of level {level} around {centre}")
+        middle = np.nonzero((np.abs(cols - resolution / 2) < resolution / 4)
+                            & (np.abs(rows - resolution / 2) < resolution / 4))[0]
+        pool = middle if len(middle) >= 3 else np.arange(len(rows))
+        picks = rng.choice(pool, size=min(candidates, len(pool)), replace=False)
+        px = x[0] + cols * ((x[1] - x[0]) / (resolution - 1))
+        py = y[0] + rows * ((y[1] - y[0]) / (resolution - 1))
+        centre = max(((float(px[i]), float(py[i])) for i in picks), key=lambda c: score(c, level + 1))
+    return centre
 
 
 def main(argv: list[str] | None = None) -> None:
