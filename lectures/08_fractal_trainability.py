@@ -249,7 +249,8 @@ for frame, level in zip(zoom, fr.ZOOM_LEVELS):
     print(f"{9 / 10**level:11.0e} {shares[0]:8.0%} {shares[1]:17.0%} {shares[2]:9.0%}   "
           f"{fr.coherence(t):16.1%} {fr.coherence(fr.shuffled(t)):9.1%}")
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### More steps, finer chaos
 # Zoom in where the border frays ($\eta_0 \approx 10^2 \ldots 10^5$) and frames $10^{-2}$ to $10^{-6}$ wide
 # *are* speckle: the outcome changes faster than from one pixel to the next, chaos finer than the
 # resolution. Each training step can amplify a difference in the rates, so more steps make that chaos
