@@ -1,7 +1,7 @@
 """Speed of ``mlcourse.fractal.trainability_grid`` against straightforward batched versions.
 
 All train resolution² one-hidden-layer networks (the author's setup, see ``mlcourse/fractal.py``)
-with full-batch GD for ``steps`` steps and return the convergence measure. Two baselines:
+with full-batch GD for ``steps`` steps and return the convergence measure. Three baselines:
 
 - ``torch``: what one writes first in torch: every network's weights stacked into [G, ...] tensors,
   the data copied per network, one ``bmm`` chain forward per step and autograd for the backward
@@ -9,7 +9,9 @@ with full-batch GD for ``steps`` steps and return the convergence measure. Two b
 - ``jax``: the author's way: one network's step written plainly, ``jax.vmap`` over the rates and
   ``jax.jit`` around it, called once per step (float64 via ``jax_enable_x64``; compiled once before
   the clock starts), on JAX's default device. Needs ``pip install -e ".[bench]"`` (on a GPU,
-  ``pip install "jax[cuda12]"``).
+  ``pip install "jax[cuda12]"``);
+- ``numba``: a fused CPU kernel, one network per parallel iteration with all its steps in local
+  arrays (tanh, full batch, float64; ``pip install numba``).
 
 The rate is networks·steps per second. Each version runs ``--repeats`` times, in turns, and the rates
 and the ratios use the best run of each (as ``timeit`` does: on a shared machine the slower runs
@@ -18,12 +20,14 @@ system of this process, all threads), on an accelerator wall time.
 
     python benchmarks/fractal.py                      # 128 × 128, width 8, 100 steps, float64, 2 threads
     python benchmarks/fractal.py --baselines jax      # only the JAX baseline
+    python benchmarks/fractal.py --baselines numba    # the fused numba kernel
     python benchmarks/fractal.py --device cuda --width 16 --steps 1000 --resolution 512
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib.util
 import math
 import statistics
@@ -103,6 +107,83 @@ def jax_grid(problem: fractal.Problem, lr_in: tuple[float, float], lr_out: tuple
     return fractal.convergence_measure(torch.from_numpy(np.array(losses))).view(resolution, resolution)
 
 
+@functools.cache
+def _numba_kernel():
+    """Compile (once) the fused kernel of :func:`numba_grid`."""
+    import numba
+
+    @numba.njit(parallel=True, fastmath=True)
+    def train(Xg, Y, W0_init, W1_init, rates_in, rates_out, steps):
+        n, width = Xg.shape
+        losses = np.full((rates_in.shape[0], steps), np.inf)
+        for b in numba.prange(rates_in.shape[0]):  # one network per iteration, all its steps
+            W0, W1 = W0_init.copy(), W1_init.copy()
+            H, r, G0 = np.empty((n, width)), np.empty(n), np.empty((width, width))
+            acc, g1 = np.empty(width), np.empty(width)
+            saturated = False  # every |√2 z| ≥ 19.0625: H is ±1 exactly and W₀ is frozen for good
+            for t in range(steps):
+                if not saturated:
+                    saturated = True
+                    for i in range(n):  # √2 z = Xg W₀, H = tanh(√2 z) = 2σ(2√2 z) − 1
+                        acc[:] = 0.0
+                        for k in range(width):
+                            for j in range(width):
+                                acc[j] += Xg[i, k] * W0[k, j]
+                        for j in range(width):
+                            saturated &= abs(acc[j]) >= 19.0625
+                            H[i, j] = 2.0 / (1.0 + math.exp(-2.0 * acc[j])) - 1.0
+                loss = 0.0
+                for i in range(n):
+                    y = 0.0
+                    for j in range(width):
+                        y += H[i, j] * W1[j]
+                    r[i] = y / width - Y[i, 0]
+                    loss += r[i] * r[i]
+                losses[b, t] = loss / n
+                if not math.isfinite(loss):
+                    break
+                g1[:] = 0.0
+                G0[:] = 0.0
+                for i in range(n):
+                    d = 2.0 * r[i] / (n * width)
+                    for j in range(width):
+                        g1[j] += H[i, j] * d
+                        acc[j] = d * W1[j] * (1.0 - H[i, j] * H[i, j])
+                    if not saturated:
+                        for k in range(width):
+                            for j in range(width):
+                                G0[k, j] += Xg[i, k] * acc[j]
+                for j in range(width):
+                    W1[j] -= rates_out[b] * g1[j]
+                    for k in range(width):
+                        W0[k, j] -= rates_in[b] * G0[k, j]
+        return losses
+
+    return train
+
+
+def numba_grid(problem: fractal.Problem, lr_in: tuple[float, float], lr_out: tuple[float, float],
+               resolution: int, steps: int, threads: int) -> torch.Tensor:
+    """A fused CPU kernel (numba, float64, tanh, full batch): each network keeps its weights in
+    local arrays for all its steps, every elementwise operation is fused into the loops, and a
+    network whose units have all saturated skips W₀'s products. Returns the convergence measures
+    [resolution, resolution]. numba's float64 exp is a scalar call: the PyPI build of llvmlite has
+    no SVML. ``pip install numba``; call once beforehand to keep the compilation out of a timing."""
+    import numba
+
+    if problem.nonlinearity != "tanh":
+        raise ValueError(f"the numba kernel is written for tanh, got {problem.nonlinearity!r}")
+    numba.set_num_threads(threads)
+    width = problem.width
+    rates_out, rates_in = torch.meshgrid(fractal.log_grid(*lr_out, resolution),
+                                         fractal.log_grid(*lr_in, resolution), indexing="ij")
+    Xg = (problem.X * math.sqrt(2.0 / width)).double().numpy()
+    losses = _numba_kernel()(Xg, problem.Y.double().numpy(), problem.W0.double().numpy(),
+                             problem.W1[:, 0].double().numpy(), rates_in.reshape(-1).numpy(),
+                             rates_out.reshape(-1).numpy(), steps)
+    return fractal.convergence_measure(torch.from_numpy(losses)).view(resolution, resolution)
+
+
 def timed(f) -> tuple[float, float, torch.Tensor]:
     """Run ``f`` once: its CPU seconds, wall seconds and result."""
     if torch.cuda.is_available():
@@ -160,7 +241,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     ap.add_argument("--baseline-resolution", type=int, default=None,
                     help="grid side for the baselines (default: --resolution; smaller is faster per "
                          "network for them, so a smaller side favours them)")
-    ap.add_argument("--baselines", nargs="+", choices=("torch", "jax"), default=None,
+    ap.add_argument("--baselines", nargs="+", choices=("torch", "jax", "numba"), default=None,
                     help="default: torch, and jax when it is installed")
     ap.add_argument("--width", type=int, default=8)
     ap.add_argument("--steps", type=int, default=100)
@@ -188,6 +269,9 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     if "jax" in args.baselines:
         versions["jax baseline"] = (Rb, lambda: jax_grid(problem, *window, Rb, args.steps, dtype))
         jax_grid(problem, *window, Rb, 21, dtype)  # compile for the grid's shapes outside the clock
+    if "numba" in args.baselines:
+        versions["numba kernel"] = (Rb, lambda: numba_grid(problem, *window, Rb, args.steps, args.threads))
+        numba_grid(problem, *window, 2, 21, args.threads)  # compile outside the clock
 
     times = {name: ([], []) for name in versions}
     outputs = {}

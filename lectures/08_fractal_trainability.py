@@ -273,7 +273,7 @@ plt.show()
 # %% [markdown] slideshow={"slide_type": "notes"}
 # The centre comes from fr.find_zoom_centre((1.0, 0.5), 10): at each ×10 it moves to the border
 # pixel whose next frame is most coherent. Started from points in the frayed part, the same search
-# still meets speckle frames, because no candidate there is coherent.
+# still meets speckle frames: none of the candidates it tries there is coherent.
 #
 # Float64 matters here: neighbouring pixels of the last frame differ by 9e−10/511 decades, a relative
 # change of 4e−12 in the rate. Float64 holds a rate to about 1e−16, so the structure is the

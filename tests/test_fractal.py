@@ -399,6 +399,19 @@ def test_the_jax_baseline_trains_the_same_networks():
     assert torch.allclose(bench.jax_grid(p, (-1.0, 1.0), (-1.0, 0.5), 6, 30, torch.float64), calm, rtol=1e-12)
 
 
+def test_the_numba_kernel_trains_the_same_networks():
+    """The fused numba kernel against the grid: same pixels trained, same measures where calm."""
+    pytest.importorskip("numba")
+    bench = _benchmark()
+    p = fr.make_problem(4, seed=3)
+    want = fr.trainability_grid(p, (-1.0, 3.0), (-1.0, 2.0), resolution=6, steps=30)
+    assert ((want < 0) == (bench.numba_grid(p, (-1.0, 3.0), (-1.0, 2.0), 6, 30, 1) < 0)).all()
+    calm = fr.trainability_grid(p, (-1.0, 1.0), (-1.0, 0.5), resolution=6, steps=30)
+    assert torch.allclose(bench.numba_grid(p, (-1.0, 1.0), (-1.0, 0.5), 6, 30, 1), calm, rtol=1e-12)
+    with pytest.raises(ValueError, match="tanh"):
+        bench.numba_grid(fr.make_problem(4, nonlinearity="relu"), (-1.0, 1.0), (-1.0, 0.5), 6, 30, 1)
+
+
 def test_restretch_is_the_authors_rank_colour_scale():
     """Trained values spread evenly over [−1, −0.25] by rank (the slowest at −1), the others over
     [0.25, 1] (the slowest to rise at 1); ranks can be taken against a reference image."""
