@@ -397,7 +397,8 @@ for name in setups:
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Zoom yourself
 # Magnify up to $10^{10}$ around the point of the zoom sequence, pan by fractions of the window, and
-# change the number of training steps: at which magnification do 200 steps turn the bands to speckle?
+# change the number of training steps: at a magnification of $10^4$ or more, which is noisier, 100
+# steps or 200?
 # On a CPU this is a coarse 40 × 40 preview (a few seconds); with a GPU the same call draws 512 × 512
 # (0.4 s in float32, 0.7 s in float64 on an H100).
 
